@@ -1,0 +1,114 @@
+"""dataset -> protocol -> baseline -> scores -> metrics -> record -> printed summary."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from sklearn.base import clone
+
+from incumbent import metrics, records
+from incumbent.baseline import seeded
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+
+        torch.manual_seed(seed)
+    except ImportError:  # torch is optional for classical baselines
+        pass
+
+
+def hydra_overrides() -> list[str]:
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        return list(HydraConfig.get().overrides.task)
+    except (ValueError, ImportError):
+        return []
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """Run one (dataset, protocol, baseline) cell; write and return its record."""
+    t0 = time.perf_counter()
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    seed_everything(cfg.seed)
+    dataset = instantiate(cfg.dataset.loader)
+    protocol = instantiate(cfg.protocol)
+    template = seeded(instantiate(cfg.baseline.estimator), cfg.seed)
+
+    def make_baseline():
+        return clone(template)
+
+    scores = protocol.run(dataset, make_baseline, progress=cfg.get("progress", True))
+    table = metrics.per_subject(scores)
+    summary = metrics.aggregate(table)
+    config = OmegaConf.to_container(cfg, resolve=True)
+    record = {
+        "schema": records.SCHEMA,
+        "run_id": records.new_run_id(cfg.baseline.name),
+        "baseline": cfg.baseline.name,
+        "paper": cfg.baseline.get("paper"),
+        "dataset": {
+            "name": dataset.name,
+            "checksum": dataset.checksum,
+            "subjects": len(dataset.subjects),
+        },
+        "protocol": {
+            **protocol.describe(),
+            "primary_metric": protocol.primary_metric,
+            "guard_metrics": list(protocol.guard_metrics),
+        },
+        "seed": int(cfg.seed),
+        "metrics": summary,
+        "reported": reported_for(cfg, dataset.name, protocol.name),
+        "per_subject": table.to_dict(orient="records"),
+        "git": records.git_state(),
+        "config": config,
+        "config_hash": records.config_hash(config),
+        "overrides": hydra_overrides(),
+        "command": records.command_line(),
+        "versions": records.versions(),
+        "started": started,
+        "wall_time_s": None,
+    }
+    record["wall_time_s"] = round(time.perf_counter() - t0, 3)
+    path = records.write(record, scores if cfg.get("save_scores", True) else None,
+                         cfg.paths.results_dir)  # fmt: skip
+    record["_path"] = str(path)
+    return record
+
+
+def reported_for(cfg: DictConfig, dataset: str, protocol: str) -> dict[str, float] | None:
+    """The paper's published values for this baseline on this dataset/protocol, if any."""
+    rep = cfg.baseline.get("reported") or {}
+    got = OmegaConf.select(OmegaConf.create(dict(rep)), f"{dataset}.{protocol}")
+    return OmegaConf.to_container(got) if got is not None else None
+
+
+def summary_table(record: dict[str, Any]) -> str:
+    m = record["metrics"]
+    rep = record.get("reported") or {}
+    rows = []
+    for key in metrics.METRICS:
+        r = rep.get(f"{key}_mean")
+        rows.append(
+            f"  {key:<20} {m[f'{key}_mean']:>8.4f}  ({m[f'{key}_sd']:.4f})"
+            + (f"   paper {r:.4f}" if r is not None else "")
+        )
+    head = (
+        f"{record['baseline']} on {record['dataset']['name']} / "
+        f"{record['protocol']['name']} v{record['protocol']['version']}: "
+        f"{record['dataset']['subjects']} subjects, {record['wall_time_s']:.2f} s"
+    )
+    return "\n".join(
+        [head, f"  {'metric':<20} {'mean':>8}  (sd)", *rows, f"  record: {record['_path']}"]
+    )

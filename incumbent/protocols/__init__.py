@@ -1,0 +1,1 @@
+"""Evaluation protocols. Each is versioned: a change that can move numbers bumps it."""

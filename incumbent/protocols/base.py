@@ -1,0 +1,74 @@
+"""What a protocol is, and the per-subject enrol/score loop most protocols share.
+
+A protocol turns a :class:`~incumbent.data.Dataset` and a baseline into a **scores
+table**: one row per (enrolled subject, probe sample) with columns ``subject``,
+``label`` (1 genuine, 0 impostor), ``score`` (higher = more genuine) and any
+protocol-specific columns (e.g. ``probe_subject``). Metrics are computed from that
+table only, so every protocol, fixed-text or event-stream, feeds the same metrics,
+records and reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from incumbent.baseline import genuineness
+
+
+@dataclass
+class SubjectSplit:
+    """One enrolled subject: what the baseline is fitted on and what it scores."""
+
+    subject: str
+    train: Any
+    genuine: Any
+    impostor: Any
+    impostor_subjects: np.ndarray
+
+
+class Protocol:
+    """Base class: subclasses set ``name`` and ``version`` and implement ``splits``.
+
+    Protocols whose baselines need a population-level training stage (deep models,
+    open-set protocols) override :meth:`run` instead.
+    """
+
+    name: str = ""
+    version: int = 0
+    primary_metric: str = "eer"
+    guard_metrics: tuple[str, ...] = ("fnmr_at_fmr_1pct", "zero_miss_far", "auc")
+
+    def splits(self, dataset) -> Iterator[SubjectSplit]:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "params": self.params()}
+
+    def params(self) -> dict[str, Any]:
+        return {}
+
+    def run(self, dataset, make_baseline: Callable[[], Any], progress: bool = True):
+        """Fit a fresh baseline per subject and score its genuine and impostor probes."""
+        parts = []
+        splits = list(self.splits(dataset))
+        for sp in tqdm(splits, desc=f"{self.name}: subjects", disable=not progress, leave=False):
+            est = make_baseline().fit(sp.train)
+            g = genuineness(est, sp.genuine)
+            i = genuineness(est, sp.impostor)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "subject": sp.subject,
+                        "label": np.r_[np.ones(len(g), np.int8), np.zeros(len(i), np.int8)],
+                        "score": np.r_[g, i],
+                        "probe_subject": np.r_[np.full(len(g), sp.subject), sp.impostor_subjects],
+                    }
+                )
+            )
+        return pd.concat(parts, ignore_index=True)
