@@ -143,4 +143,3 @@ class Dataset:
     @property
     def subjects(self) -> list[str]:
         return list(dict.fromkeys(self.frame["subject"]))
-

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from incumbent.data import Dataset, DataError, fetch, read_card, verify
+from incumbent.data import DataError, Dataset, fetch, read_card, verify
 
 NAME = "cmu_dsl"
 FILE = "DSL-StrongPasswordData.csv"

@@ -1,0 +1,56 @@
+"""Reported-vs-reproduced tables, generated from run records (never typed by hand)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def reproduction_table(recs, dataset: str, protocol: str) -> pd.DataFrame:
+    """One row per baseline: the paper's value beside ours, from the newest record of each.
+
+    ``recs`` is an iterable of record dicts (see :mod:`incumbent.records`).
+    """
+    newest: dict[str, dict] = {}
+    for r in recs:
+        if r["dataset"]["name"] != dataset or r["protocol"]["name"] != protocol:
+            continue
+        if r["baseline"] not in newest or r["run_id"] > newest[r["baseline"]]["run_id"]:
+            newest[r["baseline"]] = r
+    rows = []
+    for name, r in newest.items():
+        m, rep = r["metrics"], r.get("reported") or {}
+        tol = (r.get("config", {}).get("baseline", {}) or {}).get("tolerance") or {}
+        delta = m["eer_mean"] - rep["eer_mean"] if "eer_mean" in rep else None
+        within = None
+        if delta is not None and "eer_mean" in tol:
+            within = abs(delta) <= tol["eer_mean"] + 1e-12
+        rows.append(
+            {
+                "detector": name,
+                "reported EER (sd)": _msd(rep.get("eer_mean"), rep.get("eer_sd")),
+                "reproduced EER (sd)": _msd(m["eer_mean"], m["eer_sd"]),
+                "Δ": None if delta is None else f"{delta:+.4f}",
+                "within tolerance": {True: "yes", False: "NO", None: "n/a"}[within],
+                "reported zero-miss FAR": _fmt(rep.get("zero_miss_far_mean"), 3),
+                "reproduced zero-miss FAR": _fmt(m.get("zero_miss_far_mean"), 3),
+                "_eer": m["eer_mean"],
+            }
+        )
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    return df.sort_values("_eer").drop(columns="_eer").reset_index(drop=True)
+
+
+def _fmt(x, digits=4):
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _msd(mean, sd):
+    if mean is None:
+        return "—"
+    return f"{mean:.4f} ({sd:.4f})" if sd is not None else f"{mean:.4f}"
+
+
+def to_markdown(df: pd.DataFrame) -> str:
+    return df.to_markdown(index=False) if not df.empty else "_no records_"
