@@ -12,7 +12,9 @@ def test_no_init_in_datasets_folder():
 
 
 def test_hf_datasets_imports_from_repo_root():
-    code = "import datasets, sys; print(datasets.__file__); print(hasattr(datasets, 'load_dataset'))"
+    code = (
+        "import datasets, sys; print(datasets.__file__); print(hasattr(datasets, 'load_dataset'))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()

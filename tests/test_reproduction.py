@@ -1,0 +1,69 @@
+"""Reproduction tests: every baseline config with ``reported`` values for a dataset and
+protocol is run on the real data and must land within its stated ``tolerance``.
+
+Found by glob over ``conf/baseline/*.yaml``: a new paper's YAML is picked up with no edit
+here. A config may carry ``xfail: <reason>`` (an honest, measured gap, see papers.md);
+it then runs as a strict expected failure. ``repro_in_ci: false`` marks a reproduction
+too long for CI (it is run by its experiment instead).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hydra import compose, initialize_config_dir
+
+from incumbent.pipeline import run
+
+CONF = Path(__file__).resolve().parent.parent / "conf"
+
+
+def cases():
+    out = []
+    for path in sorted((CONF / "baseline").glob("*.yaml")):
+        cfg = yaml.safe_load(path.read_text())
+        if cfg.get("repro_in_ci") is False:
+            continue
+        for dataset, by_protocol in (cfg.get("reported") or {}).items():
+            if not (CONF / "dataset" / f"{dataset}.yaml").exists():
+                continue
+            for protocol, reported in by_protocol.items():
+                if not (CONF / "protocol" / f"{protocol}.yaml").exists():
+                    continue
+                marks = [pytest.mark.repro]
+                if cfg.get("xfail"):
+                    marks.append(pytest.mark.xfail(reason=cfg["xfail"], strict=True))
+                out.append(
+                    pytest.param(
+                        path.stem, dataset, protocol, reported, cfg.get("tolerance") or {},
+                        id=f"{path.stem}-{dataset}-{protocol}", marks=marks,
+                    )
+                )  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("baseline,dataset,protocol,reported,tolerance", cases())
+def test_reproduces_published_numbers(
+    baseline, dataset, protocol, reported, tolerance, data_dir, results_dir
+):
+    assert tolerance, f"{baseline}: a reported value needs a stated tolerance"
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
+        cfg = compose(
+            "config",
+            overrides=[
+                f"baseline={baseline}", f"dataset={dataset}", f"protocol={protocol}",
+                f"paths.data_dir={data_dir}", f"paths.results_dir={results_dir}",
+                "progress=false",
+            ],
+        )  # fmt: skip
+    record = run(cfg)
+    checked = {k: v for k, v in tolerance.items() if k in reported}
+    assert checked, f"{baseline}: tolerance names none of the reported metrics"
+    misses = {
+        k: (record["metrics"][k], reported[k], tol)
+        for k, tol in checked.items()
+        if abs(record["metrics"][k] - reported[k]) > tol + 1e-12
+    }
+    assert not misses, f"measured vs reported (tolerance): {misses}"
