@@ -51,6 +51,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     scores = protocol.run(dataset, make_baseline, progress=cfg.get("progress", True))
     table = metrics.per_subject(scores)
     summary = metrics.aggregate(table)
+    if hasattr(protocol, "extra_metrics"):  # e.g. a global AUC over pooled sessions
+        summary.update(protocol.extra_metrics(scores))
     config = OmegaConf.to_container(cfg, resolve=True)
     record = {
         "schema": records.SCHEMA,
