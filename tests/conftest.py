@@ -62,3 +62,12 @@ def synthetic_cmu_csv(tmp_path) -> Path:
     path = tmp_path / "DSL-StrongPasswordData.csv"
     synthetic_cmu_frame().to_csv(path, index=False, float_format="%.4f")
     return path
+
+
+def synthetic_dataset(n_subjects: int = 6, data_dir=None):
+    """Loader stand-in for pipeline tests: a CMU-schema Dataset, no files involved."""
+    from incumbent.data import Dataset
+    from incumbent.loaders.cmu_dsl import official_columns
+
+    frame = synthetic_cmu_frame(n_subjects=n_subjects).rename(columns={"sessionIndex": "session"})
+    return Dataset("synthetic_cmu", frame, official_columns()[3:], checksum="synthetic")
