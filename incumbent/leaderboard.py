@@ -1,0 +1,193 @@
+"""Leaderboards from run records: per (dataset, protocol name + version), every baseline
+ranked by the protocol's primary metric; the best recorded run is the **incumbent**.
+
+Metric conventions (generic, nothing here is CMU-specific):
+
+* A metric ``m`` of a record is ``metrics[m]`` when the record holds that exact key (a
+  protocol-level value such as a global ``auc`` added by ``Protocol.extra_metrics``),
+  else ``metrics[m + "_mean"]`` (the mean over subjects). So ``eer`` -> ``eer_mean``.
+* Direction: metrics named ``auc*``, ``accuracy*``, ``tar*`` or ``gar*`` are
+  higher-is-better; every other metric is an error rate, lower-is-better.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from incumbent import ROOT, records
+
+COMMITTED = ROOT / "incumbents"
+HIGHER_IS_BETTER_PREFIXES = ("auc", "accuracy", "tar", "gar")
+
+
+def results_dir() -> Path:
+    """Local results folder, as ``paths.results_dir`` resolves it by default."""
+    return Path(os.environ.get("INCUMBENT_RESULTS") or ROOT / "results")
+
+
+def higher_is_better(metric: str) -> bool:
+    return metric.lower().startswith(HIGHER_IS_BETTER_PREFIXES)
+
+
+def metric_value(record: dict, metric: str) -> float | None:
+    m = record["metrics"]
+    value = m.get(metric, m.get(f"{metric}_mean"))
+    return None if value is None else float(value)
+
+
+def primary_metric(record: dict) -> str:
+    return record["protocol"].get("primary_metric", "eer")
+
+
+def guard_metrics(record: dict) -> list[str]:
+    return list(record["protocol"].get("guard_metrics") or [])
+
+
+def cell(record: dict) -> tuple[str, str, int]:
+    """The (dataset, protocol, version) a record belongs to; only records of one cell compare."""
+    p = record["protocol"]
+    return record["dataset"]["name"], p["name"], int(p["version"])
+
+
+def cell_label(key: tuple[str, str, int]) -> str:
+    return f"{key[0]} / {key[1]} v{key[2]}"
+
+
+def rank_key(record: dict):
+    """Sort key, best first; ties go to a committed record, then to the oldest run id
+    (an equal newcomer does not unseat the incumbent)."""
+    metric = primary_metric(record)
+    v = metric_value(record, metric)
+    local = _source_name(record) != "committed"
+    if v is None:
+        return (1, 0.0, local, record["run_id"])
+    return (0, -v if higher_is_better(metric) else v, local, record["run_id"])
+
+
+def load(sources) -> list[dict]:
+    """Every record under ``sources`` (folders or files), one per run id.
+
+    A run present in several sources (a local run that was also promoted) is kept once,
+    from the first source that has it; each record gets ``_source`` (the source it came
+    from) beside ``_path``.
+    """
+    seen: dict[str, dict] = {}
+    for src in sources:
+        src = Path(src)
+        if not src.exists():
+            continue
+        for rec in records.iter_records(src):
+            if rec["run_id"] not in seen:
+                rec["_source"] = str(src)
+                seen[rec["run_id"]] = rec
+    return list(seen.values())
+
+
+@dataclass
+class Board:
+    """One cell's ranking: one entry per baseline (its best run), best first."""
+
+    cell: tuple[str, str, int]
+    entries: list[dict] = field(default_factory=list)
+    runs: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def incumbent(self) -> dict | None:
+        return self.entries[0] if self.entries else None
+
+
+def boards(recs) -> dict[tuple[str, str, int], Board]:
+    by_cell: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for r in recs:
+        by_cell[cell(r)][r["baseline"]].append(r)
+    out = {}
+    for key in sorted(by_cell):
+        per_baseline = by_cell[key]
+        best = [min(runs, key=rank_key) for runs in per_baseline.values()]
+        out[key] = Board(
+            cell=key,
+            entries=sorted(best, key=rank_key),
+            runs={b: len(runs) for b, runs in per_baseline.items()},
+        )
+    return out
+
+
+def incumbent_for(record: dict, recs) -> dict | None:
+    """The best run in ``record``'s cell other than the record itself (or a rerun of it)."""
+    others = [
+        r
+        for r in recs
+        if cell(r) == cell(record)
+        and r["run_id"] != record["run_id"]
+        and not (r.get("config_hash") and r.get("config_hash") == record.get("config_hash"))
+    ]
+    return min(others, key=rank_key) if others else None
+
+
+def table(board: Board) -> pd.DataFrame:
+    if not board.entries:
+        return pd.DataFrame()
+    first = board.entries[0]
+    primary = primary_metric(first)
+    guards = guard_metrics(first)
+    arrow = lambda m: "↑" if higher_is_better(m) else "↓"  # noqa: E731
+    rows = []
+    for rank, r in enumerate(board.entries, 1):
+        sd = r["metrics"].get(f"{primary}_sd")
+        value = metric_value(r, primary)
+        reported = (r.get("reported") or {}).get(
+            f"{primary}_mean", (r.get("reported") or {}).get(primary)
+        )
+        row = {
+            "#": rank,
+            "baseline": r["baseline"] + (" (incumbent)" if rank == 1 else ""),
+            f"{primary} {arrow(primary)}": _fmt(value) + (f" ± {sd:.4f}" if sd is not None else ""),
+            "paper": _fmt(reported),
+        }
+        for g in guards:
+            row[f"{g} {arrow(g)}"] = _fmt(metric_value(r, g))
+        row["runs"] = board.runs.get(r["baseline"], 1)
+        row["run id"] = r["run_id"]
+        row["source"] = _source_name(r)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _source_name(r: dict) -> str:
+    src = Path(r.get("_source", ""))
+    try:
+        return "committed" if src.resolve() == COMMITTED.resolve() else "local"
+    except OSError:
+        return str(src)
+
+
+def _fmt(x) -> str:
+    return "—" if x is None else f"{x:.4f}"
+
+
+def render(all_boards: dict, fmt: str = "github") -> str:
+    """All boards as text: ``fmt`` is a tabulate format (``github`` = Markdown)."""
+    parts = []
+    for key, board in all_boards.items():
+        df = table(board)
+        primary = primary_metric(board.entries[0]) if board.entries else "?"
+        head = f"## {cell_label(key)}" if fmt == "github" else cell_label(key)
+        note = (
+            f"Ranked by {primary} ({'higher' if higher_is_better(primary) else 'lower'} is "
+            "better; mean ± sd over subjects); one row per baseline (its best run); "
+            "`paper` = the value the paper reports."
+        )
+        parts += [
+            head,
+            "",
+            note,
+            "",
+            df.to_markdown(index=False, tablefmt=fmt, disable_numparse=True),
+            "",
+        ]
+    return "\n".join(parts) if parts else "no records found\n"

@@ -1,0 +1,65 @@
+"""papers.md's generated blocks must match the committed records in incumbents/."""
+
+from __future__ import annotations
+
+import numpy as np
+from record_factory import eer_record, save
+
+from incumbent import papers
+
+TEMPLATE = """# Papers
+
+## toy2020
+
+Prose that is kept.
+
+<!-- BEGIN GENERATED reproduction toy toyproto -->
+{body}<!-- END GENERATED -->
+
+More prose.
+"""
+
+
+def test_papers_md_is_fresh():
+    diff = papers.refresh(check=True)
+    assert diff is None, f"papers.md is stale; run `incumbent papers`:\n{diff}"
+
+
+def test_papers_md_has_the_cmu_block():
+    assert (
+        "<!-- BEGIN GENERATED reproduction cmu_dsl killourhy2009 -->" in papers.PAPERS.read_text()
+    )
+
+
+def test_a_stale_block_is_detected_and_regenerated(tmp_path):
+    committed = tmp_path / "incumbents"
+    eer = np.full(5, 0.1)
+    rec = eer_record("det_a", eer, reported={"eer_mean": 0.1, "eer_sd": 0.0})
+    rec["config"] = {"baseline": {"tolerance": {"eer_mean": 0.001}}}
+    save(rec, committed)
+    md = tmp_path / "papers.md"
+    md.write_text(TEMPLATE.format(body="| stale | table |\n"))
+
+    diff = papers.refresh(md, committed, check=True)
+    assert diff and "-| stale | table |" in diff
+    assert "stale" in md.read_text()  # --check does not write
+    assert papers.refresh(md, committed) is not None
+    text = md.read_text()
+    assert "det_a" in text and "Prose that is kept." in text and "More prose." in text
+    assert papers.refresh(md, committed, check=True) is None
+
+    rec2 = eer_record("det_b", eer + 0.05, run_id="20260101T000000-det_b-1")
+    save(rec2, committed)  # a new committed record makes papers.md stale again
+    assert "det_b" in papers.refresh(md, committed, check=True)
+
+
+def test_cli_check_exit_status(tmp_path, capsys):
+    from incumbent.cli import main
+
+    md = tmp_path / "papers.md"
+    md.write_text(TEMPLATE.format(body="old\n"))
+    args = ["papers", "--file", str(md), "--committed", str(tmp_path / "none")]
+    assert main([*args, "--check"]) == 1
+    assert main(args) == 0
+    assert main([*args, "--check"]) == 0
+    assert "_no records_" in md.read_text()
