@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from hydra.experimental.callback import Callback
 
 
 def reproduction_table(recs, dataset: str, protocol: str) -> pd.DataFrame:
@@ -54,3 +55,49 @@ def _msd(mean, sd):
 
 def to_markdown(df: pd.DataFrame) -> str:
     return df.to_markdown(index=False) if not df.empty else "_no records_"
+
+
+def sweep_records(sweep_dir) -> tuple[list[dict], list[dict]]:
+    """(records, job rows) of one Hydra multirun, from its jobs' ``job_status.json``.
+
+    A job skipped by the resume rule points at the earlier identical record it reused.
+    """
+    from incumbent.records import read
+    from incumbent.sweep import summarize
+
+    rows = summarize(sweep_dir)
+    return [read(r["record"]) for r in rows if r.get("record")], rows
+
+
+class SweepReport(Callback):
+    """Hydra callback: after a multirun, print and write the reproduction table built
+    from the records of that sweep only (its jobs' status files name them).
+
+    Written to ``<hydra.sweep.dir>/reproduction.md``. ``expect``: how many records the
+    sweep should yield; a shortfall is flagged in the output.
+    """
+
+    def __init__(self, dataset: str, protocol: str, expect: int | None = None):
+        self.dataset = dataset
+        self.protocol = protocol
+        self.expect = expect
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        from pathlib import Path
+
+        sweep_dir = Path(config.hydra.sweep.dir)
+        recs, rows = sweep_records(sweep_dir)
+        table = to_markdown(reproduction_table(recs, self.dataset, self.protocol))
+        reused = [r["record"] for r in rows if r["status"] == "skipped"]
+        lines = [
+            f"# {self.dataset} / {self.protocol}: reported vs reproduced",
+            "",
+            f"Sweep `{sweep_dir}`: {len(recs)} records "
+            f"({len(reused)} reused by the resume rule; `force=true` reruns them).",
+        ]
+        if self.expect is not None and len(recs) != self.expect:
+            lines.append(f"\n**ERROR: expected {self.expect} records, found {len(recs)}**")
+        text = "\n".join([*lines, "", table, ""])
+        out = sweep_dir / "reproduction.md"
+        out.write_text(text)
+        print(f"\n{text}\nwritten: {out}")

@@ -57,8 +57,14 @@ class Protocol:
         """Fit a fresh baseline per subject and score its genuine and impostor probes."""
         parts = []
         splits = list(self.splits(dataset))
-        for sp in tqdm(splits, desc=f"{self.name}: subjects", disable=not progress, leave=False):
-            est = make_baseline().fit(sp.train)
+        # optional fast path: a baseline with fit_many(list of X) -> list of fitted clones
+        # trains all per-subject models in one batched pass (e.g. baselines/neural.py)
+        batch_fit = getattr(make_baseline(), "fit_many", None)
+        fitted = batch_fit([sp.train for sp in splits]) if batch_fit else None
+        for k, sp in enumerate(
+            tqdm(splits, desc=f"{self.name}: subjects", disable=not progress, leave=False)
+        ):
+            est = fitted[k] if fitted is not None else make_baseline().fit(sp.train)
             g = genuineness(est, sp.genuine)
             i = genuineness(est, sp.impostor)
             parts.append(
