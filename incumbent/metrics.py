@@ -20,7 +20,8 @@ Two EER estimators are offered because papers differ:
   2013; bob.measure documentation): the intersection of the lower-left convex hull
   of the (FMR, FNMR) points with the line FMR = FNMR.
 
-All functions run in O(n log n) on numpy arrays and allocate O(n).
+All functions run in O(n log n) on numpy arrays and allocate O(n); the EERs need
+about one sorted copy of the scores (see ``experiments/bench_metrics.py``).
 """
 
 from __future__ import annotations
@@ -38,25 +39,85 @@ def _as_arrays(genuine, impostor) -> tuple[np.ndarray, np.ndarray]:
     return g, i
 
 
+def _sorted_scores(genuine, impostor) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted float64 copies of both score sets, checked as in :func:`_as_arrays`."""
+    g = np.sort(np.asarray(genuine, dtype=np.float64).ravel())
+    i = np.sort(np.asarray(impostor, dtype=np.float64).ravel())
+    if g.size == 0 or i.size == 0:
+        raise ValueError(f"need genuine and impostor scores, got {g.size} and {i.size}")
+    # NaN sorts last and +-inf to the ends, so the two ends of each array check it all
+    if not (np.isfinite(g[[0, -1]]).all() and np.isfinite(i[[0, -1]]).all()):
+        raise ValueError("scores must be finite (found NaN or inf)")
+    return g, i
+
+
+def _point(g: np.ndarray, i: np.ndarray, t: float) -> tuple[float, float]:
+    """(fmr, fnmr) at threshold ``t``, with the same float operations as :func:`roc`."""
+    acc_i = i.size - int(np.searchsorted(i, t, "left"))
+    acc_g = g.size - int(np.searchsorted(g, t, "left"))
+    return float(np.float64(acc_i) / i.size), float(1.0 - np.float64(acc_g) / g.size)
+
+
+def _last_true(a: np.ndarray, pred) -> int:
+    """Largest index j with ``pred(a[j])``, for ``pred`` true on a prefix of ``a``; -1 if none."""
+    lo, hi = 0, a.size  # invariant: pred true below lo, false from hi on
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if pred(a[mid]):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - 1
+
+
+def _next_above(g: np.ndarray, i: np.ndarray, t: float) -> float:
+    """The smallest score above ``t`` (the previous ROC threshold), +inf if none."""
+    out = np.inf
+    for a in (g, i):
+        j = int(np.searchsorted(a, t, "right"))
+        if j < a.size:
+            out = min(out, float(a[j]))
+    return out
+
+
+_CHUNK = 1 << 20  # bounds the temporaries of the O(n) passes
+
+
 def roc(genuine, impostor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(thresholds, fmr, fnmr) at +inf and at every distinct score, thresholds descending.
 
     At threshold +inf nothing is accepted (fmr = 0, fnmr = 1); at the lowest score
     everything is accepted (fmr = 1, fnmr = 0).
     """
-    g, i = _as_arrays(genuine, impostor)
-    scores = np.concatenate([g, i])
-    is_gen = np.concatenate([np.ones(g.size, bool), np.zeros(i.size, bool)])
-    order = np.argsort(-scores, kind="mergesort")
-    scores, is_gen = scores[order], is_gen[order]
-    accepted_gen = np.cumsum(is_gen)
-    accepted_imp = np.cumsum(~is_gen)
-    # keep the last index of each run of equal scores: ties are accepted together
-    last = np.r_[scores[1:] != scores[:-1], True]
-    thr = np.r_[np.inf, scores[last]]
-    fmr = np.r_[0.0, accepted_imp[last] / i.size]
-    fnmr = np.r_[1.0, 1.0 - accepted_gen[last] / g.size]
+    g, i = _sorted_scores(genuine, impostor)
+    merged = np.concatenate([g, i])
+    merged.sort(kind="stable")  # two sorted runs: timsort merges them in O(n)
+    last = np.empty(merged.size, bool)  # last of each run of equal scores
+    np.not_equal(merged[1:], merged[:-1], out=last[:-1])
+    last[-1] = True
+    thr = np.empty(int(last.sum()) + 1)
+    thr[0] = np.inf
+    thr[1:] = merged[last][::-1]
+    del merged, last
+    fmr, fnmr = np.empty_like(thr), np.empty_like(thr)
+    fmr[0], fnmr[0] = 0.0, 1.0
+    for lo in range(1, thr.size, _CHUNK):
+        t = thr[lo : lo + _CHUNK]
+        fmr[lo : lo + t.size] = (i.size - np.searchsorted(i, t, "left")) / i.size
+        fnmr[lo : lo + t.size] = 1.0 - (g.size - np.searchsorted(g, t, "left")) / g.size
     return thr, fmr, fnmr
+
+
+def det(genuine, impostor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """DET curve: (thresholds, probit(fmr), probit(fnmr)) at the :func:`roc` points.
+
+    The normal deviate scale of Martin et al. (Eurospeech 1997), as ``bob.measure.det``;
+    rates of 0 and 1 map to -inf and +inf.
+    """
+    from scipy.special import ndtri
+
+    thr, fmr, fnmr = roc(genuine, impostor)
+    return thr, ndtri(fmr, out=fmr), ndtri(fnmr, out=fnmr)
 
 
 def eer_km(genuine, impostor) -> float:
@@ -65,14 +126,23 @@ def eer_km(genuine, impostor) -> float:
     On the ROC, find the point with the smallest non-negative (miss - false alarm)
     and its neighbour with the largest negative one, and interpolate linearly to
     miss = false alarm. In our terms miss = FMR, false alarm = FNMR.
+
+    Computed without materialising the ROC: miss - false alarm is monotone in the
+    threshold, so the crossing is found by binary search on the sorted scores.
     """
-    _, fmr, fnmr = roc(genuine, impostor)
-    d = fmr - fnmr  # -1 at +inf, +1 at -inf: the sign changes at least once
-    k = int(np.flatnonzero(d >= 0)[0])  # first point where miss >= false alarm
-    if d[k] == 0:
-        return float(fmr[k])
-    x = (fmr[k - 1], fnmr[k - 1])
-    y = (fmr[k], fnmr[k])
+    g, i = _sorted_scores(genuine, impostor)
+
+    def crossed(t: float) -> bool:  # miss >= false alarm at threshold t
+        fmr, fnmr = _point(g, i, t)
+        return fmr - fnmr >= 0
+
+    # the first ROC point (thresholds descending) with d >= 0: the largest such score
+    cands = [a[j] for a in (g, i) if (j := _last_true(a, crossed)) >= 0]
+    t_k = float(max(cands))  # the lowest score always qualifies (fmr = 1, fnmr = 0)
+    y = _point(g, i, t_k)
+    if y[0] - y[1] == 0:
+        return y[0]
+    x = _point(g, i, _next_above(g, i, t_k))
     a = (x[0] - x[1]) / (y[1] - x[1] - y[0] + x[0])
     return float(x[0] + a * (y[0] - x[0]))
 
@@ -83,9 +153,44 @@ def eer_rocch(genuine, impostor) -> float:
     The lower-left convex hull of the ROC points in (FMR, FNMR) space is the set of
     operating points reachable by randomising between thresholds; its crossing with
     FMR = FNMR is the ROCCH-EER. Never larger than :func:`eer_km`.
+
+    Computed in O(n log n) time and O(n) memory: hull vertices can only be ROC points
+    entered by accepting a genuine score and left by accepting an impostor one, i.e.
+    the point just above ``max{impostor < s}`` for each genuine ``s``; those candidates
+    are pruned in vectorised passes and the monotone chain runs on the survivors.
     """
-    _, fmr, fnmr = roc(genuine, impostor)
-    hx, hy = _lower_hull(fmr, fnmr)
+    g, i = _sorted_scores(genuine, impostor)
+    parts, prev = [], -1
+    for lo in range(0, g.size, _CHUNK):
+        j = np.searchsorted(i, g[lo : lo + _CHUNK], "left") - 1  # last impostor below s
+        j = j[j > prev]
+        if j.size:
+            keep = np.r_[True, j[1:] != j[:-1]]
+            parts.append(j[keep])
+            prev = int(j[-1])
+    j = np.concatenate(parts) if parts else np.empty(0, np.int64)
+    j = j[::-1]  # thresholds descending = fmr ascending, as on the ROC
+    x = np.empty(j.size + 2)
+    y = np.empty(j.size + 2)
+    x[0], y[0], x[-1], y[-1] = 0.0, 1.0, 1.0, 0.0  # +inf and the lowest score
+    x[1:-1] = (i.size - (j + 1)) / i.size
+    acc_g = g.size - np.searchsorted(g, i[j], "right")
+    y[1:-1] = 1.0 - acc_g / g.size
+    del j, acc_g
+    # Prune in vectorised passes: a point on or above the chord of its two neighbours is
+    # no hull vertex (the chord lies in the hull), so all such points go at once. Then
+    # the exact monotone chain runs on the few survivors.
+    while x.size > 64:
+        cross = (x[1:-1] - x[:-2]) * (y[2:] - y[:-2]) - (y[1:-1] - y[:-2]) * (x[2:] - x[:-2])
+        keep = np.ones(x.size, bool)
+        np.greater(cross, 0, out=keep[1:-1])
+        if keep.all():
+            break
+        x, y = x[keep], y[keep]
+    return _hull_eer(*_lower_hull(x, y))
+
+
+def _hull_eer(hx: np.ndarray, hy: np.ndarray) -> float:
     d = hx - hy
     k = int(np.flatnonzero(d >= 0)[0])
     if d[k] == 0 or k == 0:
@@ -123,9 +228,14 @@ def zero_miss_far(genuine, impostor) -> float:
 
 def fnmr_at_fmr(genuine, impostor, fmr_target: float) -> float:
     """FNMR at the most lenient threshold whose FMR does not exceed ``fmr_target``."""
-    _, fmr, fnmr = roc(genuine, impostor)
-    ok = np.flatnonzero(fmr <= fmr_target)
-    return float(fnmr[ok[-1]])
+    g, i = _sorted_scores(genuine, impostor)
+    # FMR falls as the threshold rises: the lowest score still within the target
+    ok = [
+        a[::-1][j]
+        for a in (g, i)
+        if (j := _last_true(a[::-1], lambda t: _point(g, i, t)[0] <= fmr_target)) >= 0
+    ]
+    return _point(g, i, float(min(ok)))[1] if ok else 1.0
 
 
 def roc_auc(genuine, impostor) -> float:

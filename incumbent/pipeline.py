@@ -12,7 +12,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 
-from incumbent import metrics, records
+from incumbent import metrics, records, resume
 from incumbent.baseline import seeded
 
 
@@ -43,6 +43,13 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     seed_everything(cfg.seed)
     dataset = instantiate(cfg.dataset.loader)
     protocol = instantiate(cfg.protocol)
+    config = OmegaConf.to_container(cfg, resolve=True)
+    code_version = resume.code_version()
+    if not cfg.get("force", False):  # resume rule: see incumbent/resume.py
+        done = resume.find_done(cfg.paths.results_dir, dataset, protocol, cfg.baseline.name,
+                                records.config_hash(config), code_version)  # fmt: skip
+        if done is not None:
+            return {**done, "_skipped": True}
     template = seeded(instantiate(cfg.baseline.estimator), cfg.seed)
 
     def make_baseline():
@@ -53,7 +60,6 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     summary = metrics.aggregate(table)
     if hasattr(protocol, "extra_metrics"):  # e.g. a global AUC over pooled sessions
         summary.update(protocol.extra_metrics(scores))
-    config = OmegaConf.to_container(cfg, resolve=True)
     record = {
         "schema": records.SCHEMA,
         "run_id": records.new_run_id(cfg.baseline.name),
@@ -76,12 +82,15 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "git": records.git_state(),
         "config": config,
         "config_hash": records.config_hash(config),
+        "code_version": code_version,
         "overrides": hydra_overrides(),
         "command": records.command_line(),
         "versions": records.versions(),
         "started": started,
         "wall_time_s": None,
     }
+    if hasattr(protocol, "record_extras"):  # e.g. device, training-set size, epochs
+        record["run_info"] = protocol.record_extras()
     record["wall_time_s"] = round(time.perf_counter() - t0, 3)
     path = records.write(record, scores if cfg.get("save_scores", True) else None,
                          cfg.paths.results_dir)  # fmt: skip

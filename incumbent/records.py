@@ -59,7 +59,7 @@ def versions() -> dict[str, str | None]:
 
 def config_hash(config: dict[str, Any]) -> str:
     """Hash of the parts of a config that can move numbers (not paths or display)."""
-    keep = {k: v for k, v in config.items() if k not in ("paths", "progress", "hydra")}
+    keep = {k: v for k, v in config.items() if k not in ("paths", "progress", "hydra", "force")}
     blob = json.dumps(keep, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
