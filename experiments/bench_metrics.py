@@ -10,7 +10,8 @@ the fairer figure on a shared machine). Peak extra memory is measured with trace
 (for ROC/DET at n distinct scores that alone is 3 x 8 x (n + 1) bytes).
 
 Every value is checked against an independent implementation built on scikit-learn:
-``roc_curve(drop_intermediate=False)`` for ROC/DET and the K&M EER; for the ROCCH EER,
+``roc_curve(drop_intermediate=False)`` for ROC/DET (the sampled ``n_points=1000`` curves
+are compared with it at their thresholds) and the K&M EER; for the ROCCH EER,
 the ROC of PAV-calibrated scores (``IsotonicRegression``), which is the ROC convex
 hull (Fawcett & Niculescu-Mizil, Machine Learning 68, 2007).
 """
@@ -104,7 +105,9 @@ def main() -> None:
         g, i = rng.normal(1.5, 1.0, ng), rng.normal(0.0, 1.0, n - ng)
         ref = None if args.no_check else sk_roc(g, i)
         for name, fn in [("eer_km", M.eer_km), ("eer_rocch", M.eer_rocch),
-                         ("roc", M.roc), ("det", M.det)]:  # fmt: skip
+                         ("roc", M.roc), ("det", M.det),
+                         ("roc@1000", lambda g, i: M.roc(g, i, n_points=1000)),
+                         ("det@1000", lambda g, i: M.det(g, i, n_points=1000))]:  # fmt: skip
             wall, cpu, peak, out = measure(fn, g, i, repeat=args.repeat)
             check = "-"
             if ref is not None:
@@ -118,6 +121,19 @@ def main() -> None:
                 elif name == "roc":
                     same = all(np.array_equal(a, b) for a, b in zip(out, ref, strict=True))
                     check = f"sklearn roc_curve {'identical' if same else 'DIFFERS'}"
+                elif name.endswith("@1000"):
+                    # the sklearn ROC point reached at each sampled threshold t is the one
+                    # with the smallest sklearn threshold >= t
+                    k = np.searchsorted(-ref[0], -out[0], "right") - 1
+                    want_fmr, want_fnmr = ref[1][k], ref[2][k]
+                    if name.startswith("det"):
+                        from scipy.special import ndtri
+
+                        want_fmr, want_fnmr = ndtri(want_fmr), ndtri(want_fnmr)
+                    same = np.array_equal(out[1], want_fmr) and np.allclose(
+                        out[2], want_fnmr, rtol=1e-12, atol=1e-15
+                    )
+                    check = f"sampled sklearn roc_curve {'identical' if same else 'DIFFERS'}"
                 else:
                     from scipy.stats import norm
 

@@ -83,12 +83,17 @@ def _next_above(g: np.ndarray, i: np.ndarray, t: float) -> float:
 _CHUNK = 1 << 20  # bounds the temporaries of the O(n) passes
 
 
-def roc(genuine, impostor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def roc(genuine, impostor, n_points: int | None = None):
     """(thresholds, fmr, fnmr) at +inf and at every distinct score, thresholds descending.
 
     At threshold +inf nothing is accepted (fmr = 0, fnmr = 1); at the lowest score
-    everything is accepted (fmr = 1, fnmr = 0).
+    everything is accepted (fmr = 1, fnmr = 0). With ``n_points``, the curve is sampled
+    instead at +inf and ``n_points`` evenly spaced thresholds from the highest to the
+    lowest score (as ``bob.measure.roc``): O(n) time, O(n_points) memory, for plotting
+    millions of scores.
     """
+    if n_points is not None:
+        return _sampled_roc(genuine, impostor, n_points)
     g, i = _sorted_scores(genuine, impostor)
     merged = np.concatenate([g, i])
     merged.sort(kind="stable")  # two sorted runs: timsort merges them in O(n)
@@ -108,7 +113,33 @@ def roc(genuine, impostor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return thr, fmr, fnmr
 
 
-def det(genuine, impostor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _sampled_roc(genuine, impostor, n_points: int):
+    if n_points < 2:
+        raise ValueError(f"n_points must be at least 2, got {n_points}")
+    g, i = _as_arrays(genuine, impostor)
+    hi, lo = max(g.max(), i.max()), min(g.min(), i.min())
+    thr = np.empty(n_points + 1)
+    thr[0] = np.inf
+    thr[1:] = np.linspace(hi, lo, n_points)
+    thr[1], thr[-1] = hi, lo  # exact ends: the top score is accepted first, all at the end
+    step = (hi - lo) / (n_points - 1) if hi > lo else 1.0
+
+    def accepted(a: np.ndarray) -> np.ndarray:
+        hist = np.zeros(n_points + 1, np.int64)  # by each score's first accepting index
+        for start in range(0, a.size, _CHUNK):
+            s = a[start : start + _CHUNK]
+            k = np.clip(np.ceil((hi - s) / step).astype(np.int64) + 1, 1, n_points)
+            k += thr[k] > s  # rounding in the division: move to the exact first index
+            k -= (k > 1) & (thr[np.maximum(k - 1, 1)] <= s)
+            hist += np.bincount(k, minlength=n_points + 1)
+        return np.cumsum(hist)
+
+    fmr = accepted(i) / i.size
+    fnmr = 1.0 - accepted(g) / g.size
+    return thr, fmr, fnmr
+
+
+def det(genuine, impostor, n_points: int | None = None):
     """DET curve: (thresholds, probit(fmr), probit(fnmr)) at the :func:`roc` points.
 
     The normal deviate scale of Martin et al. (Eurospeech 1997), as ``bob.measure.det``;
@@ -116,7 +147,7 @@ def det(genuine, impostor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     from scipy.special import ndtri
 
-    thr, fmr, fnmr = roc(genuine, impostor)
+    thr, fmr, fnmr = roc(genuine, impostor, n_points)
     return thr, ndtri(fmr, out=fmr), ndtri(fnmr, out=fnmr)
 
 

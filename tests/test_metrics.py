@@ -152,3 +152,20 @@ def test_per_subject_and_aggregate():
     agg = M.aggregate(table)
     assert agg["eer_mean"] == pytest.approx(0.25)
     assert agg["eer_sd"] == pytest.approx(np.std([0.0, 0.5], ddof=1))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sampled_roc_matches_direct_counts(seed):
+    rng = np.random.default_rng(seed)
+    g, i = np.round(rng.normal(1, 1, 40), 1), np.round(rng.normal(0, 1, 60), 1)
+    n_points = int(rng.integers(2, 40))
+    thr, fmr, fnmr = M.roc(g, i, n_points=n_points)
+    assert thr.size == n_points + 1 and thr[0] == np.inf
+    assert thr[1] == max(g.max(), i.max()) and thr[-1] == min(g.min(), i.min())
+    for t, a, b in zip(thr, fmr, fnmr, strict=True):
+        assert a == np.mean(i >= t) and b == pytest.approx(np.mean(g < t), abs=1e-12)
+
+
+def test_sampled_roc_of_constant_scores():
+    thr, fmr, fnmr = M.roc([1.0, 1.0], [1.0], n_points=5)
+    assert list(fmr) == [0, 1, 1, 1, 1, 1] and list(fnmr) == [1, 0, 0, 0, 0, 0]
