@@ -1,0 +1,1 @@
+"""Mouse event streams -> actions (:mod:`.segmentation`) -> per-action features (:mod:`.features`)."""
