@@ -5,11 +5,16 @@ from __future__ import annotations
 import pandas as pd
 from hydra.experimental.callback import Callback
 
+EER_KEYS = {"eer_mean", "eer_sd", "zero_miss_far_mean"}
+
 
 def reproduction_table(recs, dataset: str, protocol: str) -> pd.DataFrame:
     """One row per baseline: the paper's value beside ours, from the newest record of each.
 
-    ``recs`` is an iterable of record dicts (see :mod:`incumbent.records`).
+    ``recs`` is an iterable of record dicts (see :mod:`incumbent.records`). When the papers
+    report per-subject EER (and zero-miss FAR), the table has Killourhy & Maxion's layout;
+    otherwise one reported/reproduced column pair per reported metric (e.g. ``auc``,
+    ``auc_5``).
     """
     newest: dict[str, dict] = {}
     for r in recs:
@@ -17,21 +22,39 @@ def reproduction_table(recs, dataset: str, protocol: str) -> pd.DataFrame:
             continue
         if r["baseline"] not in newest or r["run_id"] > newest[r["baseline"]]["run_id"]:
             newest[r["baseline"]] = r
+    reported_keys = [k for r in newest.values() for k in (r.get("reported") or {})]
+    if set(reported_keys) <= EER_KEYS:
+        return _eer_table(newest)
+    return _generic_table(
+        newest, list(dict.fromkeys(k for k in reported_keys if not k.endswith("_sd")))
+    )
+
+
+def _tolerance(r) -> dict:
+    return (r.get("config", {}).get("baseline", {}) or {}).get("tolerance") or {}
+
+
+def _within(r, keys) -> str:
+    rep, tol, m = r.get("reported") or {}, _tolerance(r), r["metrics"]
+    checked = [k for k in keys if k in rep and k in tol and k in m]
+    if not checked:
+        return "n/a"
+    ok = all(abs(m[k] - rep[k]) <= tol[k] + 1e-12 for k in checked)
+    return "yes" if ok else "NO"
+
+
+def _eer_table(newest: dict[str, dict]) -> pd.DataFrame:
     rows = []
     for name, r in newest.items():
         m, rep = r["metrics"], r.get("reported") or {}
-        tol = (r.get("config", {}).get("baseline", {}) or {}).get("tolerance") or {}
         delta = m["eer_mean"] - rep["eer_mean"] if "eer_mean" in rep else None
-        within = None
-        if delta is not None and "eer_mean" in tol:
-            within = abs(delta) <= tol["eer_mean"] + 1e-12
         rows.append(
             {
                 "detector": name,
                 "reported EER (sd)": _msd(rep.get("eer_mean"), rep.get("eer_sd")),
                 "reproduced EER (sd)": _msd(m["eer_mean"], m["eer_sd"]),
-                "Δ": None if delta is None else f"{delta:+.4f}",
-                "within tolerance": {True: "yes", False: "NO", None: "n/a"}[within],
+                "Δ": None if delta is None else f"{round(delta, 4) + 0.0:+.4f}",  # no "-0.0000"
+                "within tolerance": _within(r, ["eer_mean"]),
                 "reported zero-miss FAR": _fmt(rep.get("zero_miss_far_mean"), 3),
                 "reproduced zero-miss FAR": _fmt(m.get("zero_miss_far_mean"), 3),
                 "_eer": m["eer_mean"],
@@ -41,6 +64,19 @@ def reproduction_table(recs, dataset: str, protocol: str) -> pd.DataFrame:
     if df.empty:
         return df
     return df.sort_values("_eer").drop(columns="_eer").reset_index(drop=True)
+
+
+def _generic_table(newest: dict[str, dict], keys: list[str]) -> pd.DataFrame:
+    rows = []
+    for name, r in sorted(newest.items()):
+        m, rep = r["metrics"], r.get("reported") or {}
+        row = {"baseline": name}
+        for k in keys:
+            row[f"reported {k}"] = _fmt(rep.get(k))
+            row[f"reproduced {k}"] = _fmt(m.get(k))
+        row["within tolerance"] = _within(r, keys)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _fmt(x, digits=4):
@@ -54,7 +90,9 @@ def _msd(mean, sd):
 
 
 def to_markdown(df: pd.DataFrame) -> str:
-    return df.to_markdown(index=False) if not df.empty else "_no records_"
+    if df.empty:
+        return "_no records_"
+    return df.to_markdown(index=False, disable_numparse=True)
 
 
 def sweep_records(sweep_dir) -> tuple[list[dict], list[dict]]:
