@@ -1,0 +1,60 @@
+"""TypeNet smoke tests: tiny synthetic data, a few CPU steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("lightning")
+
+from baselines.typenet import TypeNet, features  # noqa: E402
+from tests.test_open_set_protocol import synthetic_free_text  # noqa: E402
+
+
+def tiny():
+    ds = synthetic_free_text(n_subjects=6, sessions=15, keys=12)
+    seqs = [{"press": r.press, "release": r.release, "keycode": r.keycode}
+            for r in ds.frame.itertuples()]  # fmt: skip
+    return seqs, ds.frame["subject"].to_numpy()
+
+
+def test_features_pad_and_lengths():
+    seqs, _ = tiny()
+    X, n = features(seqs[:3], 30)
+    assert X.shape == (3, 30, 5) and (n == 12).all() and not X[:, 12:].any()
+
+
+@pytest.mark.parametrize("loss,rec", [("triplet", 0.2), ("contrastive", 0.0), ("softmax", 0.2)])
+def test_trains_embeds_and_scores(loss, rec):
+    seqs, subj = tiny()
+    est = TypeNet(sequence_length=10, loss=loss, recurrent_dropout=rec, batch_size=8, epochs=1,
+                  steps_per_epoch=3, accelerator="cpu", progress=False)  # fmt: skip
+    est.fit(seqs, subj)
+    assert est.training_info_["steps"] == 3
+    assert est.training_info_["device"].startswith("cpu")
+    assert est.training_info_["train_subjects"] == 6
+    emb = est.transform(seqs[:15])
+    assert emb.shape == (15, 128) and np.isfinite(emb).all()
+    s = est.score_gallery(emb[:5], emb)
+    assert s.shape == (15,) and (s <= 0).all()
+    assert np.allclose(s[:5].max(), s.max())  # a gallery sample is its own nearest query
+
+
+def test_same_seed_same_embeddings():
+    seqs, subj = tiny()
+    kw = dict(sequence_length=10, batch_size=8, epochs=1, steps_per_epoch=2,
+              accelerator="cpu", progress=False)  # fmt: skip
+    a = TypeNet(random_state=1, **kw).fit(seqs, subj).transform(seqs[:4])
+    b = TypeNet(random_state=1, **kw).fit(seqs, subj).transform(seqs[:4])
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_padding_does_not_change_embedding():
+    seqs, subj = tiny()
+    est = TypeNet(sequence_length=10, batch_size=8, epochs=1, steps_per_epoch=1,
+                  accelerator="cpu", progress=False).fit(seqs, subj)  # fmt: skip
+    short = [{k: v[:6] for k, v in seqs[0].items()}]
+    alone = est.transform(short)
+    padded = est.transform(short + seqs[1:2])  # padded to 12 inside the batch
+    np.testing.assert_allclose(alone[0], padded[0], rtol=1e-4, atol=1e-5)
