@@ -141,3 +141,34 @@ def test_unknown_baseline_or_dataset_lists_the_valid_names(tmp_path, group, vali
     listed = proc.stderr.split(f"Available options in '{group}':")[1].split("Config search")[0]
     names = sorted(p.stem for p in (ROOT / "conf" / group).glob("*.yaml"))
     assert valid in listed and listed.split() == names  # every registered name, no other
+
+
+def _balabit_session(tmp_path, rows):
+    path = tmp_path / "session_0000000001"
+    path.write_text("record timestamp,client timestamp,button,state,x,y\n" + "".join(rows))
+    return str(path)
+
+
+def test_balabit_session_with_backwards_timestamp(tmp_path):
+    from incumbent.loaders.balabit import read_session
+
+    path = _balabit_session(
+        tmp_path, ["0.0,0.5,NoButton,Move,1,1\n", "0.0,0.4,NoButton,Move,2,1\n"]
+    )
+    with pytest.raises(DataError, match=r"session_0000000001: row 2: timestamp .*0\.4 after 0\.5"):
+        read_session(path)
+
+
+def test_balabit_session_with_negative_timestamp(tmp_path):
+    from incumbent.loaders.balabit import read_session
+
+    path = _balabit_session(tmp_path, ["0.0,-1.0,NoButton,Move,1,1\n"])
+    with pytest.raises(DataError, match=r"row 1: negative timestamp client timestamp=-1\.0"):
+        read_session(path)
+
+
+def test_balabit_empty_session(tmp_path):
+    from incumbent.loaders.balabit import read_session
+
+    with pytest.raises(DataError, match=r"session_0000000001: empty session"):
+        read_session(_balabit_session(tmp_path, []))

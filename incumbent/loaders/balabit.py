@@ -26,6 +26,7 @@ import pyarrow.csv as pacsv
 
 from incumbent.data import DataError, Dataset, default_data_dir, file_digest, read_card
 from incumbent.mouse.segmentation import BUTTONS, STATES
+from incumbent.validate import check_nonempty, check_timestamps
 
 NAME = "balabit"
 HEADER = ["record timestamp", "client timestamp", "button", "state", "x", "y"]
@@ -137,9 +138,12 @@ def read_session(path: str) -> dict[str, np.ndarray]:
     if any(tab[c].null_count for c in HEADER):
         col = next(c for c in HEADER if tab[c].null_count)
         raise DataError(f"{path}: missing values in column {col!r}")
+    time = tab["client timestamp"].to_numpy()
+    check_nonempty(tab, path, what="session")
+    check_timestamps(pd.DataFrame({"client timestamp": time}), "client timestamp", path)
     return {
         "rtime": tab["record timestamp"].to_numpy(),
-        "time": tab["client timestamp"].to_numpy(),
+        "time": time,
         "button": _vocab_codes(tab["button"], BUTTONS, path, "button"),
         "state": _vocab_codes(tab["state"], STATES, path, "state"),
         "x": tab["x"].to_numpy(),
