@@ -1,0 +1,135 @@
+"""Continuous-authentication protocol: any per-action score-stream protocol, evaluated as a
+stream (see :mod:`incumbent.continuous`; papers.md ``mondal2015``).
+
+Wraps a base protocol whose scores table is a score stream (``subject``, ``session``,
+``label``, ``score``, ``order``). Records get, beside the base protocol's metrics,
+``auc_w<n>``/``eer_w<n>`` (pooled, full windows of n actions), and ANGA/ANIA of the trust
+model and of each sliding window at every threshold (CSV) with the trade-off plot (PNG),
+written to ``out_dir``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from incumbent import continuous
+from incumbent.protocols.base import Protocol
+
+
+class ContinuousAuth(Protocol):
+    version = 1
+    primary_metric = "eer"
+
+    def __init__(self, base: Protocol, windows=(1, 2, 5, 10, 20), normalise: str = "base",
+                 trust: dict | None = None, trust_thresholds=None, window_thresholds: int = 41,
+                 out_dir: str | None = None):  # fmt: skip
+        self.base = base
+        self.name = f"continuous_{base.name}"
+        self.windows = [int(n) for n in windows]
+        self.normalise = normalise
+        self.trust = dict(trust or {"A": 0.5, "B": 0.1, "C": 1.0, "D": 1.0})
+        self.trust_thresholds = list(trust_thresholds or np.arange(50, 100, 2.5).tolist())
+        self.window_thresholds = int(window_thresholds)
+        self.out_dir = out_dir
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "base": self.base.describe(),
+            "windows": self.windows,
+            "normalise": self.normalise,
+            "trust": self.trust,
+            "trust_thresholds": [self.trust_thresholds[0], self.trust_thresholds[-1],
+                                 len(self.trust_thresholds)],
+            "window_thresholds": self.window_thresholds,
+        }  # fmt: skip
+
+    def splits(self, dataset):
+        return self.base.splits(dataset)
+
+    def run(self, dataset, make_baseline, progress: bool = True):
+        scores = self.base.run(dataset, make_baseline, progress=progress)
+        continuous.check_stream(scores)
+        return scores
+
+    def stream(self, scores: pd.DataFrame) -> pd.DataFrame:
+        """Scores on the scale the trust model expects (about [0, 1])."""
+        if self.normalise == "base":  # the base protocol's own score normalisation
+            return self.base.normalised(scores) if hasattr(self.base, "normalised") else scores
+        if self.normalise == "none":
+            return scores
+        raise ValueError(f"normalise must be 'base' or 'none', not {self.normalise!r}")
+
+    def curves(self, stream: pd.DataFrame) -> pd.DataFrame:
+        parts = [continuous.tradeoff(stream, "trust", self.trust_thresholds, **self.trust)]
+        qs = np.linspace(0.0, 1.0, self.window_thresholds)
+        for n in self.windows:
+            th = np.quantile(continuous.window_scores(stream, 1)["score"], qs)
+            parts.append(continuous.tradeoff(stream, "window", np.unique(th), n=n))
+        return pd.concat(parts, ignore_index=True)
+
+    def extra_metrics(self, scores: pd.DataFrame) -> dict[str, float]:
+        out = dict(self.base.extra_metrics(scores)) if hasattr(self.base, "extra_metrics") else {}
+        stream = self.stream(scores)
+        wm = continuous.window_metrics(stream, self.windows)
+        for r in wm.itertuples():
+            out[f"auc_w{r.window}"] = float(r.auc)
+            out[f"eer_w{r.window}"] = float(r.eer)
+        curves = self.curves(stream)
+        # one operating point for the record: the trust threshold with the largest ANGA among
+        # those detecting every impostor stream, else the lowest undetected fraction
+        t = curves[curves.rule == "trust"]
+        best = t.sort_values(["undetected", "anga"], ascending=[True, False]).iloc[0]
+        out.update({
+            "trust_threshold": float(best.threshold), "anga": float(best.anga),
+            "ania": float(best.ania), "undetected": float(best.undetected),
+        })  # fmt: skip
+        if self.out_dir:
+            d = Path(self.out_dir)
+            d.mkdir(parents=True, exist_ok=True)
+            curves.to_csv(d / "anga_ania.csv", index=False)
+            wm.to_csv(d / "window_metrics.csv", index=False)
+            continuous.plot_tradeoff(curves, d / "anga_ania.png", title=self.name)
+        return out
+
+
+def evaluate_record(record_path: str | Path, out_dir: str | Path | None = None, **kw) -> dict:
+    """Continuous evaluation of the scores saved with an existing record (no retraining).
+
+    Writes ``continuous.json`` (metrics + the source record's run id and scores sha256), the
+    ANGA/ANIA CSV and plot beside the record (or in ``out_dir``); returns the metrics.
+    """
+    import json
+
+    from hydra.utils import instantiate
+
+    from incumbent.data import file_digest
+
+    record_path = Path(record_path)
+    rec = json.loads(record_path.read_text())
+    scores_file = record_path.parent / rec["scores"]["file"]
+    if file_digest(scores_file) != rec["scores"]["sha256"]:
+        raise ValueError(f"{scores_file}: sha256 differs from the record's")
+    out_dir = Path(out_dir) if out_dir else record_path.with_suffix("").with_name(
+        record_path.stem + "-continuous")  # fmt: skip
+    proto = ContinuousAuth(base=instantiate(rec["config"]["protocol"]), out_dir=str(out_dir), **kw)
+    got = proto.extra_metrics(pd.read_parquet(scores_file))
+    summary = {"source_run_id": rec["run_id"], "source_record": str(record_path),
+               "scores_sha256": rec["scores"]["sha256"], "protocol": proto.describe(),
+               "metrics": got}  # fmt: skip
+    (out_dir / "continuous.json").write_text(json.dumps(summary, indent=2, default=str))
+    return got
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(description=evaluate_record.__doc__.splitlines()[0])
+    ap.add_argument("record", help="record JSON written by run.py (its scores parquet beside it)")
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+    print(json.dumps(evaluate_record(a.record, a.out), indent=2))
