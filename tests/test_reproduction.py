@@ -4,8 +4,8 @@ protocol is run on the real data and must land within its stated ``tolerance``.
 Found by glob over ``conf/baseline/*.yaml``: a new paper's YAML is picked up with no edit
 here. A config may carry ``xfail: <reason>`` (an honest, measured gap, see papers.md);
 it then runs as a strict expected failure. ``repro_in_ci: false`` marks a reproduction
-too long for CI: it is marked ``slow`` and runs only with ``INCUMBENT_RUN_SLOW=1``
-(``INCUMBENT_RUN_SLOW=1 pytest -m slow``), besides its experiment.
+too long for CI: it is marked ``slow`` and runs only with ``INCUMBENT_SLOW=1``
+(``INCUMBENT_SLOW=1 pytest -m slow``), besides its experiment.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def cases():
                 marks = [pytest.mark.repro]
                 if cfg.get("repro_in_ci") is False:
                     marks += [pytest.mark.slow, pytest.mark.skipif(
-                        not os.environ.get("INCUMBENT_RUN_SLOW"),
-                        reason="too long for CI; set INCUMBENT_RUN_SLOW=1 to run it")]  # fmt: skip
+                        not os.environ.get("INCUMBENT_SLOW"),
+                        reason="too long for CI; set INCUMBENT_SLOW=1 to run it")]  # fmt: skip
                 if cfg.get("xfail"):
                     marks.append(pytest.mark.xfail(reason=cfg["xfail"], strict=True))
                 out.append(
