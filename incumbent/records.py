@@ -11,6 +11,7 @@ a JSON record on disk always describes a finished run whose scores exist.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -47,7 +48,8 @@ def git_state(root: Path = ROOT) -> dict[str, Any]:
     return {"sha": sha, "dirty": dirty}
 
 
-def versions() -> dict[str, str | None]:
+@functools.cache  # installed versions do not change within a process (sweep workers)
+def _versions() -> dict[str, str | None]:
     out: dict[str, str | None] = {"python": platform.python_version()}
     for p in PACKAGES:
         try:
@@ -55,6 +57,10 @@ def versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             out[p] = None
     return out
+
+
+def versions() -> dict[str, str | None]:
+    return dict(_versions())
 
 
 def config_hash(config: dict[str, Any]) -> str:
