@@ -34,8 +34,24 @@ def hydra_overrides() -> list[str]:
         return []
 
 
+class IncompatibleInput(ValueError):
+    """The baseline cannot read what this dataset's protocols produce."""
+
+
+def check_compatible(cfg: DictConfig) -> None:
+    """A baseline's ``input:`` (default ``fixed_text``) must equal its dataset's ``input:``."""
+    want = cfg.baseline.get("input", "fixed_text")
+    have = cfg.dataset.get("input", "fixed_text")
+    if want != have:
+        raise IncompatibleInput(
+            f"baseline {cfg.baseline.name} takes {want} input, dataset {cfg.dataset.name} "
+            f"provides {have}: pick a {want} dataset"
+        )
+
+
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Run one (dataset, protocol, baseline) cell; write and return its record."""
+    check_compatible(cfg)
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     dataset = instantiate(cfg.dataset.loader)

@@ -109,11 +109,12 @@ def summarize(sweep_dir: str | Path) -> list[dict[str, Any]]:
 def format_summary(rows: list[dict[str, Any]]) -> str:
     lines = []
     for r in rows:
-        what = r.get("record") or r.get("failure") or r["dir"]
+        what = r.get("record") or r.get("failure") or r.get("reason") or r["dir"]
         err = f"  {r['error']}" if r.get("error") else ""
         lines.append(f"  [{r['status']:>7}] #{r.get('job')} {' '.join(r.get('overrides', []))}"
                      f" -> {what}{err}")  # fmt: skip
-    counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "skipped", "failed", "died")}
+    kinds = ("ok", "skipped", "n/a", "failed", "died")  # n/a: baseline/dataset of other kinds
+    counts = {s: sum(r["status"] == s for r in rows) for s in kinds}
     head = "sweep: " + ", ".join(f"{v} {k}" for k, v in counts.items())
     return "\n".join([head, *lines])
 

@@ -90,3 +90,10 @@ def test_find_by_run_id_prefix(results_dir):
     assert found["run_id"] == rec["run_id"]
     with pytest.raises(LookupError, match="no records match"):
         records.find("nope", results_dir)
+
+
+def test_incompatible_baseline_is_a_clear_error(results_dir):
+    from incumbent.pipeline import IncompatibleInput
+
+    with pytest.raises(IncompatibleInput, match="typenet takes free_text input.*provides fixed_text"):
+        run(compose_cfg(results_dir, "baseline=typenet"))

@@ -172,7 +172,7 @@ def test_failed_run_is_reported_and_does_not_hide_the_others(tmp_path):
     proc = subprocess.run(sweep_cmd(tmp_path, "sweep", "seed=0,1,2"), cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == 1  # the sweep as a whole reports failure ...
-    assert "sweep: 2 ok, 0 skipped, 1 failed" in proc.stdout
+    assert "sweep: 2 ok, 0 skipped, 0 n/a, 1 failed" in proc.stdout
     assert "flaky fit failed for seed 1" in proc.stdout
     recs = valid_record_files(tmp_path / "results")
     assert sorted(r["seed"] for r in recs) == [0, 2]  # ... after running every other job
