@@ -95,5 +95,7 @@ def test_find_by_run_id_prefix(results_dir):
 def test_incompatible_baseline_is_a_clear_error(results_dir):
     from incumbent.pipeline import IncompatibleInput
 
-    with pytest.raises(IncompatibleInput, match="typenet takes free_text input.*provides fixed_text"):
+    with pytest.raises(
+        IncompatibleInput, match="typenet takes free_text input.*provides fixed_text"
+    ):
         run(compose_cfg(results_dir, "baseline=typenet"))
