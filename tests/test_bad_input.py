@@ -172,3 +172,33 @@ def test_balabit_empty_session(tmp_path):
 
     with pytest.raises(DataError, match=r"session_0000000001: empty session"):
         read_session(_balabit_session(tmp_path, []))
+
+
+def _sapimouse_session(tmp_path, rows):
+    path = tmp_path / "session_1min.csv"
+    path.write_text("client timestamp,button,state,x,y\n" + "".join(rows))
+    return path
+
+
+def test_sapimouse_negative_timestamp(tmp_path):
+    from incumbent.loaders.sapimouse import read_session
+
+    path = _sapimouse_session(tmp_path, ["-5,NoButton,Move,1,1\n", "10,NoButton,Move,2,1\n"])
+    with pytest.raises(DataError, match=r"session_1min.csv: row 2: negative timestamp -5"):
+        read_session(path)
+
+
+def test_sapimouse_backwards_timestamp_is_reported_not_hidden(tmp_path, caplog):
+    from incumbent.loaders.sapimouse import read_session
+
+    rows = ["10,NoButton,Move,1,1\n", "30,NoButton,Move,2,1\n", "20,NoButton,Move,3,1\n"]
+    df = read_session(_sapimouse_session(tmp_path, rows))
+    assert list(df["t"]) == [10, 30, 20]  # file order kept, as documented in the card
+    assert "1 backwards timestamp step(s), first at row 4 (20 after 30)" in caplog.text
+
+
+def test_sapimouse_empty_session(tmp_path):
+    from incumbent.loaders.sapimouse import read_session
+
+    with pytest.raises(DataError, match=r"session_1min.csv: 0 events"):
+        read_session(_sapimouse_session(tmp_path, []))

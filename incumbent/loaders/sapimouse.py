@@ -8,6 +8,7 @@ rule), so a changed, missing or extra session file is an error naming it.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pandas as pd
 from incumbent.data import DataError, Dataset, default_data_dir, file_digest, read_card
 
 NAME = "sapimouse"
+log = logging.getLogger(__name__)
 COLUMNS = ["client timestamp", "button", "state", "x", "y"]
 SESSIONS = ("3min", "1min")  # recording order: the 3-minute session came first
 _FOLDER = re.compile(r"^user(\d+)(?:\.(\d+))?$")
@@ -64,6 +66,17 @@ def read_session(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: row {r + 2}, column {num.columns[c]!r}: not a number")
     if len(df) < 2:
         raise DataError(f"{path}: {len(df)} events; a session needs at least 2")
+    t = num["client timestamp"].to_numpy()
+    if (t < 0).any():
+        r = int(np.flatnonzero(t < 0)[0])
+        raise DataError(f"{path}: row {r + 2}: negative timestamp {t[r]}; expected >= 0")
+    back = np.flatnonzero(np.diff(t) < 0)
+    if back.size:  # the official user101 files do this (card: quirks); blocks use dx, dy only
+        r = int(back[0]) + 1
+        log.warning(
+            "%s: %d backwards timestamp step(s), first at row %d (%s after %s); kept in file order",
+            path, back.size, r + 2, t[r], t[r - 1],
+        )  # fmt: skip
     return pd.DataFrame(
         {
             "t": num["client timestamp"].to_numpy(np.int64),
