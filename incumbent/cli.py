@@ -51,7 +51,7 @@ def resolve_against(args, challenger: dict, recs: list[dict], refs) -> list[dict
     if refs:
         return [resolve(r, recs) for r in refs]
     if getattr(args, "all_baselines", False):
-        board = lb.boards(recs).get(lb.cell(challenger))
+        board = lb.boards(recs).get(lb.board_key(challenger))
         others = [r for r in (board.entries if board else [])
                   if r["run_id"] != challenger["run_id"]
                   and r.get("config_hash") != challenger.get("config_hash")]  # fmt: skip
@@ -62,7 +62,7 @@ def resolve_against(args, challenger: dict, recs: list[dict], refs) -> list[dict
         if inc is not None:
             return [inc]
     raise LookupError(
-        f"no incumbent recorded for {lb.cell_label(lb.cell(challenger))} in "
+        f"no incumbent recorded for {lb.cell_label(lb.board_key(challenger))} in "
         f"{', '.join(str(s) for s in sources(args))}"
     )
 

@@ -54,8 +54,16 @@ def cell(record: dict) -> tuple[str, str, int]:
     return record["dataset"]["name"], p["name"], int(p["version"])
 
 
-def cell_label(key: tuple[str, str, int]) -> str:
-    return f"{key[0]} / {key[1]} v{key[2]}"
+def board_key(record: dict) -> tuple:
+    """(dataset, protocol, version, params): runs under other protocol parameters (e.g.
+    another gallery size G) are other contests, ranked on boards of their own."""
+    params = record["protocol"].get("params") or {}
+    return (*cell(record), ", ".join(f"{k}={params[k]}" for k in sorted(params)))
+
+
+def cell_label(key: tuple) -> str:
+    label = f"{key[0]} / {key[1]} v{key[2]}"
+    return f"{label} ({key[3]})" if len(key) > 3 and key[3] else label
 
 
 def rank_key(record: dict):
@@ -92,7 +100,7 @@ def load(sources) -> list[dict]:
 class Board:
     """One cell's ranking: one entry per baseline (its best run), best first."""
 
-    cell: tuple[str, str, int]
+    cell: tuple
     entries: list[dict] = field(default_factory=list)
     runs: dict[str, int] = field(default_factory=dict)
 
@@ -101,10 +109,10 @@ class Board:
         return self.entries[0] if self.entries else None
 
 
-def boards(recs) -> dict[tuple[str, str, int], Board]:
+def boards(recs) -> dict[tuple, Board]:
     by_cell: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for r in recs:
-        by_cell[cell(r)][r["baseline"]].append(r)
+        by_cell[board_key(r)][r["baseline"]].append(r)
     out = {}
     for key in sorted(by_cell):
         per_baseline = by_cell[key]
@@ -122,7 +130,7 @@ def incumbent_for(record: dict, recs) -> dict | None:
     others = [
         r
         for r in recs
-        if cell(r) == cell(record)
+        if board_key(r) == board_key(record)
         and r["run_id"] != record["run_id"]
         and not (r.get("config_hash") and r.get("config_hash") == record.get("config_hash"))
     ]

@@ -113,3 +113,16 @@ def test_holm_over_several_incumbents():
 def test_too_few_resamples_refused():
     with pytest.raises(ValueError, match="1000"):
         cmp.compare(challenger(BASE), [incumbent()], n_resamples=500)
+
+
+def test_runs_under_other_protocol_params_are_other_boards():
+    from record_factory import make_record
+
+    from incumbent import leaderboard as lb
+
+    a = make_record("a", {"eer": [0.1, 0.2, 0.3]}, run_id="20260101T000000-a-000001")
+    b = make_record("b", {"eer": [0.2, 0.3, 0.4]}, run_id="20260101T000000-b-000002")
+    b["protocol"] = {**b["protocol"], "params": {"n_train": 5, "gallery_size": 7}}
+    boards = lb.boards([a, b])
+    assert len(boards) == 2
+    assert lb.incumbent_for(a, [a, b]) is None
