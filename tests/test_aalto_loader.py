@@ -164,5 +164,22 @@ def test_real_archive_counts(data_dir):
     assert ds.frame["subject"].nunique() == 2329
     assert int(ds.frame["n_keys"].sum()) == 1_701_206
     assert ds.extra["sentences_per_subject"] == {15: 2329}
-    # the copy holds repaired files: no row is skipped (only Latin-1 LETTER bytes re-decoded)
-    assert set(ds.extra["row_issues"]["counts"]) <= {"re-decoded"}
+    # the copy holds repaired files: no row is skipped (Latin-1 LETTER bytes are re-decoded,
+    # rows releasing before they press are reported and kept)
+    assert set(ds.extra["row_issues"]["counts"]) <= {"re-decoded", "kept"}
+
+
+def test_negative_and_inverted_times_are_reported(tmp_path):
+    lines = rows(7)
+    neg = lines[3].split("\t")
+    neg[5] = "-5"  # PRESS_TIME
+    inverted = lines[8].split("\t")
+    inverted[6] = str(int(inverted[5]) - 10)  # RELEASE_TIME before PRESS_TIME
+    lines[3], lines[8] = "\t".join(neg), "\t".join(inverted)
+    path = write_zip(tmp_path / "k.zip", [member(7, lines)])
+    issues: list = []
+    got = dict(aalto.iter_participants(path, issues))
+    assert len(got["7"]) == 15 * 6 - 1  # the negative-time row is skipped
+    found = {(i.keystroke_id, i.action, i.reason) for i in issues}
+    assert (int(neg[4]), "skipped", "negative PRESS_TIME or RELEASE_TIME") in found
+    assert (int(inverted[4]), "kept", "RELEASE_TIME before PRESS_TIME") in found

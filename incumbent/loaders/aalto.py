@@ -72,7 +72,7 @@ from incumbent.data import DataError, Dataset, cache_dir, fetch, read_card, veri
 
 NAME = "aalto_136m"
 ARCHIVE = "Keystrokes.zip"
-PARSER_VERSION = 1  # bump when parsing can change the cached data
+PARSER_VERSION = 2  # bump when parsing can change the cached data
 COLUMNS = [
     "PARTICIPANT_ID", "TEST_SECTION_ID", "SENTENCE", "USER_INPUT", "KEYSTROKE_ID",
     "PRESS_TIME", "RELEASE_TIME", "LETTER", "KEYCODE",
@@ -261,6 +261,15 @@ def parse_member(data: bytes, pid: str, name: str, issues: list) -> pd.DataFrame
                                "non-integer id/time/keycode or wrong PARTICIPANT_ID"))  # fmt: skip
     df = df.loc[~wrong].copy()
     df[INT_COLUMNS] = ints.loc[~wrong].astype(np.int64)
+    negative = ((df["PRESS_TIME"] < 0) | (df["RELEASE_TIME"] < 0)).to_numpy()
+    for r in np.flatnonzero(negative):
+        issues.append(RowIssue(name, None, int(df["KEYSTROKE_ID"].iloc[r]), "skipped",
+                               "negative PRESS_TIME or RELEASE_TIME"))  # fmt: skip
+    df = df.loc[~negative]
+    # one row of the release does this: kept (TypeNet's hold latency is then negative)
+    for r in np.flatnonzero((df["RELEASE_TIME"] < df["PRESS_TIME"]).to_numpy()):
+        issues.append(RowIssue(name, None, int(df["KEYSTROKE_ID"].iloc[r]), "kept",
+                               "RELEASE_TIME before PRESS_TIME"))  # fmt: skip
     if df.empty:
         issues.append(RowIssue(name, None, None, "empty file", "header but no keystroke rows"))
         return None
