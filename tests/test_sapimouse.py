@@ -132,7 +132,7 @@ def test_config_declares_block_input():
 @pytest.mark.slow
 @pytest.mark.skipif(
     not os.environ.get("INCUMBENT_SLOW"),
-    reason="full SapiMouse training (100 epochs, batch 16) takes hours on 2 CPU cores; "
+    reason="full SapiMouse training (100 epochs, batch 16) takes about 17 min on 2 CPU cores; "
     "run with INCUMBENT_SLOW=1 (see papers.md sapimouse2021 for the measured numbers)",
 )
 def test_reproduces_authors_auc(data_dir, results_dir):
