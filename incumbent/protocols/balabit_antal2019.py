@@ -146,14 +146,6 @@ class BalabitAntal2019(Protocol):
         self.name = "balabit_antal2019" + ("_actions" if unit == "action" else "")
         self.n_sessions_unscored_ = None
 
-    def params(self) -> dict[str, Any]:
-        return {
-            "n_positive": self.n_positive,
-            "n_negative_per_subject": self.n_negative_per_subject,
-            "action_counts": self.action_counts,
-            "unit": self.unit,
-        }
-
     def run(self, dataset, make_baseline, progress: bool = True) -> pd.DataFrame:
         stream = action_scores(dataset, make_baseline, self.n_positive,
                                self.n_negative_per_subject, progress)  # fmt: skip

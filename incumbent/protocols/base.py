@@ -10,6 +10,7 @@ records and reports.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +52,10 @@ class Protocol:
         return {"name": self.name, "version": self.version, "params": self.params()}
 
     def params(self) -> dict[str, Any]:
-        return {}
+        """The ``__init__`` arguments, read back from the attributes of the same name (as
+        sklearn's ``get_params``); override only to summarise a bulky value."""
+        names = inspect.signature(type(self).__init__).parameters
+        return {k: getattr(self, k) for k in names if k != "self"}
 
     def run(self, dataset, make_baseline: Callable[[], Any], progress: bool = True):
         """Fit a fresh baseline per subject and score its genuine and impostor probes."""

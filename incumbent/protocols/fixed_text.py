@@ -33,13 +33,6 @@ class FixedText(Protocol):
             if not isinstance(v, int | np.integer) or v < 1:
                 raise ValueError(f"{self.name}: {key} must be a positive integer, got {v!r}")
 
-    def params(self):
-        return {
-            "n_enroll": self.n_enroll,
-            "n_genuine_test": self.n_genuine_test,
-            "n_impostor_per_subject": self.n_impostor_per_subject,
-        }
-
     def splits(self, dataset):
         df = dataset.frame.sort_values(["subject", "session", "rep"], kind="stable")
         X = df[dataset.features].to_numpy(np.float64)

@@ -20,9 +20,6 @@ class Killourhy2009(Protocol):
         self.n_train = n_train
         self.n_impostor_reps = n_impostor_reps
 
-    def params(self):
-        return {"n_train": self.n_train, "n_impostor_reps": self.n_impostor_reps}
-
     def splits(self, dataset):
         df = dataset.frame.sort_values(["subject", "session", "rep"], kind="stable")
         X = df[dataset.features].to_numpy(np.float64)

@@ -62,11 +62,6 @@ class TypeNetOpenSet(Protocol):
         self.impostor_session = impostor_session
         self.split_seed = split_seed
 
-    def params(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in (
-            "n_train", "n_eval", "gallery_size", "sequence_length", "n_queries", "sessions",
-            "impostor_session", "split_seed")}  # fmt: skip
-
     # ------------------------------------------------------------------ split
     def split_subjects(self, dataset) -> tuple[list[str], list[str], list[str]]:
         """(training, evaluation, excluded) participant ids; seeded and disjoint."""
