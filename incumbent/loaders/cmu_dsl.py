@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from incumbent.data import DataError, Dataset, fetch, read_card, verify
+from incumbent.loaders.fixed_text_checks import check_counts
 
 NAME = "cmu_dsl"
 FILE = "DSL-StrongPasswordData.csv"
@@ -58,13 +59,7 @@ def parse(path: Path, subjects: int = 51, per_subject: int = 400) -> pd.DataFram
             f"{path}: row {r + 2}, column {timing[c]}: non-numeric or missing timing "
             f"{df[timing[c]].iloc[r]!r}"
         )
-    counts = df.groupby("subject", sort=False).size()
-    if len(counts) != subjects or (counts != per_subject).any():
-        odd = counts[counts != per_subject]
-        raise DataError(
-            f"{path}: expected {subjects} subjects x {per_subject} rows, found "
-            f"{len(counts)} subjects" + (f"; uneven: {odd.to_dict()}" if len(odd) else "")
-        )
+    check_counts(df, str(path), subjects, per_subject, unit="rows")
     frame = pd.concat(
         [
             df["subject"].rename("subject"),

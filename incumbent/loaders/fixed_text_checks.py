@@ -34,13 +34,15 @@ def fetch_all(
     return paths, hashlib.sha256("".join(sorted(lines)).encode()).hexdigest()
 
 
-def check_counts(frame: pd.DataFrame, where: str, subjects: int, per_subject: int) -> None:
+def check_counts(
+    frame: pd.DataFrame, where: str, subjects: int, per_subject: int, unit: str = "samples"
+) -> None:
     """Fail unless ``frame`` holds ``subjects`` subjects with ``per_subject`` rows each."""
     counts = frame.groupby("subject", sort=False).size()
     odd = counts[counts != per_subject]
     if len(counts) != subjects or len(odd):
         raise DataError(
-            f"{where}: expected {subjects} subjects x {per_subject} samples, found "
+            f"{where}: expected {subjects} subjects x {per_subject} {unit}, found "
             f"{len(counts)} subjects" + (f"; uneven: {odd.to_dict()}" if len(odd) else "")
         )
 
