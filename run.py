@@ -4,8 +4,8 @@ import hydra
 from omegaconf import DictConfig
 
 import incumbent  # noqa: F401  (registers the config resolvers)
-from incumbent import sweep
-from incumbent.pipeline import IncompatibleInput, run, summary_table
+from incumbent.running import sweep
+from incumbent.running.pipeline import IncompatibleInput, run, summary_table
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")

@@ -2,7 +2,7 @@
 
 Antal & Egyed-Zsigmond, "Intrusion detection using mouse dynamics", IET Biometrics
 2019: one binary random forest per user on the 39 action features
-(:mod:`incumbent.mouse.features`), positives = the user's actions, negatives = other
+(:mod:`incumbent.data.mouse.features`), positives = the user's actions, negatives = other
 users' actions in equal number (the sampling is the protocol's,
 :mod:`incumbent.protocols.balabit_antal2019`). Reproduced: 500 trees, scikit-learn
 defaults otherwise, as in the authors' code (``mouse2/twoclass_classification.py``).

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from incumbent.baseline import AnomalyDetector
+from incumbent.running.baseline import AnomalyDetector
 
 
 class Euclidean(AnomalyDetector):

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 
 def cmu_feature_names() -> list[str]:
-    from incumbent.loaders.cmu_dsl import official_columns
+    from incumbent.data.loaders.cmu_dsl import official_columns
 
     return official_columns()[3:]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from incumbent.baseline import AnomalyDetector
+from incumbent.running.baseline import AnomalyDetector
 
 
 class FuzzyLogic(AnomalyDetector):

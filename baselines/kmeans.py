@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-from incumbent.baseline import AnomalyDetector
+from incumbent.running.baseline import AnomalyDetector
 
 
 class KMeansDetector(AnomalyDetector):

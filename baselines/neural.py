@@ -33,7 +33,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
-from incumbent.baseline import AnomalyDetector
+from incumbent.running.baseline import AnomalyDetector
 
 
 def expit(z):

@@ -2,7 +2,7 @@
 
 Reproduced (from the paper and the BiDAlab/TypeNet README): per keystroke 5 features
 (hold, inter-key, press and release latencies in seconds, key code / 255; see
-``incumbent.loaders.aalto.typenet_features``); sequences truncated / zero-padded at the
+``incumbent.data.loaders.aalto.typenet_features``); sequences truncated / zero-padded at the
 end to M keys; two LSTM layers of 128 units (tanh) with batch normalisation and dropout
 0.5 between them and recurrent dropout 0.2 in each; the 128-d output of the second
 LSTM at the last real keystroke is the embedding. Losses: triplet (margin 1.5, random
@@ -26,7 +26,7 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from incumbent.loaders.aalto import typenet_features
+from incumbent.data.loaders.aalto import typenet_features
 
 
 def _torch():

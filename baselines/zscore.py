@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from incumbent.baseline import AnomalyDetector
+from incumbent.running.baseline import AnomalyDetector
 
 
 class OutlierCount(AnomalyDetector):

@@ -37,7 +37,7 @@ def measure(archive: Path) -> dict:
     import numpy as np
     from tqdm import tqdm
 
-    from incumbent.loaders import aalto
+    from incumbent.data.loaders import aalto
 
     rss0 = vm("VmRSS")
     issues: list = []

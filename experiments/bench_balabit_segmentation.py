@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def ours(data_dir: str) -> dict:
-    from incumbent.loaders import balabit
-    from incumbent.mouse.features import action_features
-    from incumbent.mouse.segmentation import segment
+    from incumbent.data.loaders import balabit
+    from incumbent.data.mouse.features import action_features
+    from incumbent.data.mouse.segmentation import segment
 
     return lambda: _ours(data_dir, balabit, segment, action_features)
 

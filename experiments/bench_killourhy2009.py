@@ -41,7 +41,7 @@ def whole_command(results: str, overrides: list[str]) -> float:
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
         raise SystemExit(f"run.py failed with status {proc.returncode}")
-    from incumbent.report import sweep_records
+    from incumbent.reports.report import sweep_records
 
     recs, _ = sweep_records(Path(results) / "sweep")
     print(f"whole command: {' '.join(cmd[1:])}")
@@ -60,8 +60,8 @@ def in_process(overrides: list[str]) -> float:
     from hydra.utils import instantiate
     from sklearn.base import clone
 
-    from incumbent import metrics
-    from incumbent.baseline import seeded
+    from incumbent.evaluation import metrics
+    from incumbent.running.baseline import seeded
 
     text = (ROOT / "conf" / "experiment" / "killourhy2009.yaml").read_text()
     names = re.search(r"baseline: >-\n((?:\s+.*\n)+?)\s*callbacks", text).group(1)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from incumbent import metrics as M  # noqa: E402
+from incumbent.evaluation import metrics as M  # noqa: E402
 
 MiB = 1 << 20
 

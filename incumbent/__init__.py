@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 
 def _register_resolvers() -> None:
-    from incumbent.data import cache_dir
+    from incumbent.data.cards import cache_dir
 
     OmegaConf.register_new_resolver("repo_root", lambda: str(ROOT), replace=True)
     OmegaConf.register_new_resolver("cache_dir", lambda: str(cache_dir()), replace=True)

@@ -16,9 +16,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from incumbent import compare as cmp
-from incumbent import leaderboard as lb
-from incumbent import records
+from incumbent.gate import compare as cmp
+from incumbent.gate import leaderboard as lb
+from incumbent.running import records
 
 
 def sources(args) -> list[Path]:
@@ -108,7 +108,7 @@ def do_compare(args) -> int:
     c, against = run_comparison(args, args.challenger, args.incumbents)
     print(cmp.render(c))
     if args.plot:
-        from incumbent.plots import plot_records
+        from incumbent.reports.plots import plot_records
 
         out = plot_records([c.challenger, *against])
         print(f"plots: {out.det} {out.roc}")
@@ -116,7 +116,7 @@ def do_compare(args) -> int:
 
 
 def do_cite(args) -> int:
-    from incumbent.cite import cite
+    from incumbent.reports.cite import cite
 
     if args.vs is None:
         record = resolve(args.record, lb.load(sources(args)))
@@ -128,7 +128,7 @@ def do_cite(args) -> int:
 
 
 def do_plot(args) -> int:
-    from incumbent.plots import plot_records
+    from incumbent.reports.plots import plot_records
 
     recs = lb.load(sources(args))
     record = resolve(args.record, recs)
@@ -144,7 +144,7 @@ def do_plot(args) -> int:
 
 
 def do_papers(args) -> int:
-    from incumbent import papers
+    from incumbent.reports import papers
 
     diff = papers.refresh(Path(args.file), Path(args.committed), check=args.check)
     if diff is None:
@@ -159,7 +159,7 @@ def do_papers(args) -> int:
 
 
 def do_promote(args) -> int:
-    from incumbent.promote import promote
+    from incumbent.gate.promote import promote
 
     recs = []
     for ref in args.refs:

@@ -39,7 +39,7 @@ def results_dir(tmp_path, monkeypatch) -> Path:
 
 def synthetic_cmu_frame(n_subjects: int = 4, per_subject: int = 400, seed: int = 0):
     """A CMU-layout DataFrame (official 34 columns) with well-separated subjects."""
-    from incumbent.loaders.cmu_dsl import official_columns
+    from incumbent.data.loaders.cmu_dsl import official_columns
 
     rng = np.random.default_rng(seed)
     cols = official_columns()
@@ -66,8 +66,8 @@ def synthetic_cmu_csv(tmp_path) -> Path:
 
 def synthetic_dataset(n_subjects: int = 6, data_dir=None):
     """Loader stand-in for pipeline tests: a CMU-schema Dataset, no files involved."""
-    from incumbent.data import Dataset
-    from incumbent.loaders.cmu_dsl import official_columns
+    from incumbent.data.cards import Dataset
+    from incumbent.data.loaders.cmu_dsl import official_columns
 
     frame = synthetic_cmu_frame(n_subjects=n_subjects).rename(columns={"sessionIndex": "session"})
     return Dataset("synthetic_cmu", frame, official_columns()[3:], checksum="synthetic")

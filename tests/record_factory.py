@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from incumbent import metrics, records
+from incumbent.evaluation import metrics
+from incumbent.running import records
 
 GUARDS = ["fnmr_at_fmr_1pct", "zero_miss_far", "auc"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from incumbent.data import DataError
-from incumbent.loaders import aalto
+from incumbent.data.cards import DataError
+from incumbent.data.loaders import aalto
 
 HEADER = "\t".join(aalto.COLUMNS)
 

@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 from conftest import synthetic_cmu_frame
 
-from incumbent.data import DataError, Dataset, verify
-from incumbent.loaders.cmu_dsl import official_columns, parse
+from incumbent.data.cards import DataError, Dataset, verify
+from incumbent.data.loaders.cmu_dsl import official_columns, parse
+from incumbent.data.validate import check_min_samples, check_nonempty, check_timestamps
 from incumbent.protocols.killourhy2009 import Killourhy2009
-from incumbent.validate import check_min_samples, check_nonempty, check_timestamps
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -150,7 +150,7 @@ def _balabit_session(tmp_path, rows):
 
 
 def test_balabit_session_with_backwards_timestamp(tmp_path):
-    from incumbent.loaders.balabit import read_session
+    from incumbent.data.loaders.balabit import read_session
 
     path = _balabit_session(
         tmp_path, ["0.0,0.5,NoButton,Move,1,1\n", "0.0,0.4,NoButton,Move,2,1\n"]
@@ -160,7 +160,7 @@ def test_balabit_session_with_backwards_timestamp(tmp_path):
 
 
 def test_balabit_session_with_negative_timestamp(tmp_path):
-    from incumbent.loaders.balabit import read_session
+    from incumbent.data.loaders.balabit import read_session
 
     path = _balabit_session(tmp_path, ["0.0,-1.0,NoButton,Move,1,1\n"])
     with pytest.raises(DataError, match=r"row 1: negative timestamp client timestamp=-1\.0"):
@@ -168,7 +168,7 @@ def test_balabit_session_with_negative_timestamp(tmp_path):
 
 
 def test_balabit_empty_session(tmp_path):
-    from incumbent.loaders.balabit import read_session
+    from incumbent.data.loaders.balabit import read_session
 
     with pytest.raises(DataError, match=r"session_0000000001: empty session"):
         read_session(_balabit_session(tmp_path, []))
@@ -181,7 +181,7 @@ def _sapimouse_session(tmp_path, rows):
 
 
 def test_sapimouse_negative_timestamp(tmp_path):
-    from incumbent.loaders.sapimouse import read_session
+    from incumbent.data.loaders.sapimouse import read_session
 
     path = _sapimouse_session(tmp_path, ["-5,NoButton,Move,1,1\n", "10,NoButton,Move,2,1\n"])
     with pytest.raises(DataError, match=r"session_1min.csv: row 2: negative timestamp -5"):
@@ -189,7 +189,7 @@ def test_sapimouse_negative_timestamp(tmp_path):
 
 
 def test_sapimouse_backwards_timestamp_is_reported_not_hidden(tmp_path, caplog):
-    from incumbent.loaders.sapimouse import read_session
+    from incumbent.data.loaders.sapimouse import read_session
 
     rows = ["10,NoButton,Move,1,1\n", "30,NoButton,Move,2,1\n", "20,NoButton,Move,3,1\n"]
     df = read_session(_sapimouse_session(tmp_path, rows))
@@ -198,7 +198,7 @@ def test_sapimouse_backwards_timestamp_is_reported_not_hidden(tmp_path, caplog):
 
 
 def test_sapimouse_empty_session(tmp_path):
-    from incumbent.loaders.sapimouse import read_session
+    from incumbent.data.loaders.sapimouse import read_session
 
     with pytest.raises(DataError, match=r"session_1min.csv: 0 events"):
         read_session(_sapimouse_session(tmp_path, []))

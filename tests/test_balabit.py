@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 from baselines.antal2019 import ActionForest
-from incumbent.data import DataError
-from incumbent.loaders import balabit
-from incumbent.mouse.segmentation import segment
+from incumbent.data.cards import DataError
+from incumbent.data.loaders import balabit
+from incumbent.data.mouse.segmentation import segment
 from incumbent.protocols.balabit_antal2019 import BalabitAntal2019, action_scores
 
 HEADER = "record timestamp,client timestamp,button,state,x,y\n"

@@ -1,7 +1,7 @@
 """The baseline contract, checked for every ``conf/baseline/*.yaml`` (found by glob).
 
 Each config is composed through Hydra (as ``run.py`` does) and its estimator checked
-against the scikit-learn rules of :mod:`incumbent.baseline`: ``name`` equals the file
+against the scikit-learn rules of :mod:`incumbent.running.baseline`: ``name`` equals the file
 stem; ``__init__`` only stores hyperparameters (``sklearn.base.clone`` works and
 ``get_params`` round-trips); ``fit`` returns ``self`` and adds only attributes ending
 in ``_``; ``score_samples`` gives one finite score per probe; and on an easy separable
@@ -38,7 +38,7 @@ from omegaconf.errors import InterpolationResolutionError
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
-from incumbent.baseline import genuineness, seeded
+from incumbent.running.baseline import genuineness, seeded
 from tests.conftest import synthetic_cmu_frame
 
 CONF = Path(__file__).resolve().parent.parent / "conf"

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from record_factory import eer_record, make_record, save
 
-from incumbent import compare as cmp
 from incumbent.cli import main
+from incumbent.gate import compare as cmp
 
 RNG = np.random.default_rng(1)
 BASE = RNG.uniform(0.05, 0.25, 30)

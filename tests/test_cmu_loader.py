@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from incumbent.data import DataError, fetch, read_card
-from incumbent.loaders import cmu_dsl
+from incumbent.data.cards import DataError, fetch, read_card
+from incumbent.data.loaders import cmu_dsl
 
 
 def test_parse_synthetic_file(synthetic_cmu_csv):

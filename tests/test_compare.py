@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from record_factory import eer_record
 
-from incumbent import compare as cmp
-from incumbent import stats
+from incumbent.evaluation import stats
+from incumbent.gate import compare as cmp
 
 RNG = np.random.default_rng(0)
 BASE = RNG.uniform(0.05, 0.25, 40)
@@ -118,7 +118,7 @@ def test_too_few_resamples_refused():
 def test_runs_under_other_protocol_params_are_other_boards():
     from record_factory import make_record
 
-    from incumbent import leaderboard as lb
+    from incumbent.gate import leaderboard as lb
 
     a = make_record("a", {"eer": [0.1, 0.2, 0.3]}, run_id="20260101T000000-a-000001")
     b = make_record("b", {"eer": [0.2, 0.3, 0.4]}, run_id="20260101T000000-b-000002")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from incumbent import continuous as ca
+from incumbent.evaluation import continuous as ca
 from incumbent.protocols.continuous import ContinuousAuth
 
 # B tiny: a score above A earns the full reward C, below A the full penalty D

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-from incumbent import records
-from incumbent.pipeline import run
+from incumbent.running import records
+from incumbent.running.pipeline import run
 
 CONF = str(Path(__file__).resolve().parent.parent / "conf")
 CASES = {  # stochastic baselines, shrunk to test size

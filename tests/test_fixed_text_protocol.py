@@ -9,15 +9,16 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from incumbent import ROOT, cross_dataset
-from incumbent.data import Dataset
+from incumbent import ROOT
+from incumbent.data.cards import Dataset
 from incumbent.protocols.fixed_text import FixedText
 from incumbent.protocols.killourhy2009 import Killourhy2009
+from incumbent.reports import cross_dataset
 from tests.conftest import synthetic_cmu_frame
 
 
 def cmu_dataset(n_subjects=4):
-    from incumbent.loaders.cmu_dsl import official_columns
+    from incumbent.data.loaders.cmu_dsl import official_columns
 
     raw = synthetic_cmu_frame(n_subjects=n_subjects)
     frame = raw.rename(columns={"sessionIndex": "session"})
@@ -108,7 +109,7 @@ def test_protocol_defaults_come_from_the_dataset_config(dataset, expected):
     p = instantiate(cfg.protocol)
     assert (p.n_enroll, p.n_genuine_test, p.n_impostor_per_subject) == expected
     # the per-dataset default fits what the card says each subject holds
-    from incumbent.data import read_card
+    from incumbent.data.cards import read_card
 
     card = read_card(dataset)
     assert expected[0] + expected[1] <= card["samples_per_subject"]

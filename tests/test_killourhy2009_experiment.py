@@ -12,8 +12,8 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from record_factory import make_record
 
-from incumbent import records
-from incumbent.report import SweepReport
+from incumbent.reports.report import SweepReport
+from incumbent.running import records
 
 CONF = Path(__file__).resolve().parent.parent / "conf"
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import synthetic_cmu_frame
 
-from incumbent.data import Dataset
-from incumbent.loaders.cmu_dsl import official_columns
+from incumbent.data.cards import Dataset
+from incumbent.data.loaders.cmu_dsl import official_columns
 from incumbent.protocols.killourhy2009 import Killourhy2009
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from incumbent.data import DataError, read_card
-from incumbent.loaders import greyc_nislab, keystroke100, meu_mobile_ksd
+from incumbent.data.cards import DataError, read_card
+from incumbent.data.loaders import greyc_nislab, keystroke100, meu_mobile_ksd
 
 # ---------------------------------------------------------------- Keystroke100
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from incumbent import metrics as M
+from incumbent.evaluation import metrics as M
 
 # --- independent implementations (deliberately naive: loops, no shared code) ----------
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from incumbent.mouse.features import FEATURES, action_features
-from incumbent.mouse.segmentation import segment
+from incumbent.data.mouse.features import FEATURES, action_features
+from incumbent.data.mouse.segmentation import segment
 
 
 def moves(n, t0=0.0, x0=100, dx=10, y=200, dt=0.1):

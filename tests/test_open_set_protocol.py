@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator
 
 from baselines.digraph_manhattan import DigraphScaledManhattan
 from baselines.gunetti_picardi import GunettiPicardi, a_distance, r_distance
-from incumbent.data import Dataset
+from incumbent.data.cards import Dataset
 from incumbent.protocols.typenet_open_set import _CACHE, TypeNetOpenSet
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from record_factory import eer_record, save
 
-from incumbent import papers
+from incumbent.reports import papers
 
 TEMPLATE = """# Papers
 
@@ -67,12 +67,12 @@ def test_cli_check_exit_status(tmp_path, capsys):
 
 def test_free_text_grid_block_is_fresh():
     """The G x M block is generated from the committed grid records under incumbents/."""
-    from incumbent import free_text_report
-    from incumbent.records import iter_records
+    from incumbent.reports import free_text_report
+    from incumbent.running.records import iter_records
 
     text = papers.PAPERS.read_text(encoding="utf-8")
     assert "<!-- BEGIN GENERATED-FREE-TEXT aalto_136m typenet_open_set -->" in text
     recs = list(iter_records(papers.ROOT / "incumbents"))
     assert free_text_report.regenerate(text, recs) == text, (
-        "papers.md G x M block is stale: run `python -m incumbent.free_text_report --write`"
+        "papers.md G x M block is stale: run `python -m incumbent.reports.free_text_report --write`"
     )

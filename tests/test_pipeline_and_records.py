@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from incumbent import records
-from incumbent.pipeline import run, summary_table
+from incumbent.running import records
+from incumbent.running.pipeline import run, summary_table
 
 CONF = str(Path(__file__).resolve().parent.parent / "conf")
 REQUIRED = ["run_id", "baseline", "dataset", "protocol", "metrics", "per_subject", "git",
@@ -93,7 +93,7 @@ def test_find_by_run_id_prefix(results_dir):
 
 
 def test_incompatible_baseline_is_a_clear_error(results_dir):
-    from incumbent.pipeline import IncompatibleInput
+    from incumbent.running.pipeline import IncompatibleInput
 
     with pytest.raises(
         IncompatibleInput, match="typenet takes free_text input.*provides fixed_text"

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from record_factory import record_from_scores, synthetic_scores
 
-from incumbent import metrics, plots
 from incumbent.cli import main
+from incumbent.evaluation import metrics
+from incumbent.reports import plots
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -64,7 +65,8 @@ def test_committed_record_scores_are_regenerated(data_dir, results_dir, tmp_path
     """A record without its scores is rerun from its config and must match itself."""
     from hydra import compose, initialize_config_dir
 
-    from incumbent import ROOT, pipeline
+    from incumbent import ROOT
+    from incumbent.running import pipeline
 
     with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "conf")):
         cfg = compose("config", overrides=[f"paths.data_dir={data_dir}",

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 
-from incumbent.pipeline import run
+from incumbent.running.pipeline import run
 
 CONF = Path(__file__).resolve().parent.parent / "conf"
 

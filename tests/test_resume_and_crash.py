@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from incumbent import records, resume
+from incumbent.running import records, resume
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent

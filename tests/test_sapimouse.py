@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from incumbent.data import DataError
-from incumbent.loaders import sapimouse
+from incumbent.data.cards import DataError
+from incumbent.data.loaders import sapimouse
 from incumbent.protocols.sapimouse2021 import (
     SapiMouse2021,
     block_average,
@@ -138,7 +138,7 @@ def test_config_declares_block_input():
 def test_reproduces_authors_auc(data_dir, results_dir):
     from hydra import compose, initialize_config_dir
 
-    from incumbent.pipeline import run
+    from incumbent.running.pipeline import run
 
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
         cfg = compose("config", overrides=["experiment=sapimouse2021", f"paths.data_dir={data_dir}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from incumbent import stats
+from incumbent.evaluation import stats
 
 
 def test_identical_systems_ci_covers_zero_and_p_is_one():

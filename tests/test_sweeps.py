@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from incumbent import records
+from incumbent.running import records
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = ["run_id", "baseline", "dataset", "protocol", "metrics", "per_subject", "git",

@@ -1,6 +1,6 @@
 """Balabit test protocol of Antal & Egyed-Zsigmond (IET Biometrics 2019; papers.md ``antal2019``).
 
-Actions and their 39 features: :mod:`incumbent.mouse`. Per user (claimed identity), a
+Actions and their 39 features: :mod:`incumbent.data.mouse`. Per user (claimed identity), a
 two-class baseline is fitted on the training sessions: positives = the user's first
 ``n_positive`` actions (sessions in name order), negatives = the first
 ``n_negative_per_subject`` actions of each other user (the authors' 1800 / 200, so
@@ -9,7 +9,7 @@ both classes have 1800 for 10 users). Each labelled test session of the user's
 ``label`` is 1 for ``is_illegal`` = 0. Sessions without a single action cannot be
 scored and are left out, as in the authors' code (their number is in the record).
 
-API for continuous authentication (``incumbent.continuous``):
+API for continuous authentication (``incumbent.evaluation.continuous``):
 
 * ``action_scores(dataset, make_baseline, ...)`` -> DataFrame, one row per test action:
   ``subject`` (claimed user), ``session`` (test session file name), ``label`` (1
@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from incumbent import metrics
-from incumbent.baseline import genuineness
-from incumbent.mouse.features import FEATURES, action_features
-from incumbent.mouse.segmentation import segment
+from incumbent.data.mouse.features import FEATURES, action_features
+from incumbent.data.mouse.segmentation import segment
+from incumbent.evaluation import metrics
 from incumbent.protocols.base import Protocol
+from incumbent.running.baseline import genuineness
 
 
 def dataset_actions(dataset) -> pd.DataFrame:

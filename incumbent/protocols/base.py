@@ -1,6 +1,6 @@
 """What a protocol is, and the per-subject enrol/score loop most protocols share.
 
-A protocol turns a :class:`~incumbent.data.Dataset` and a baseline into a **scores
+A protocol turns a :class:`~incumbent.data.cards.Dataset` and a baseline into a **scores
 table**: one row per (enrolled subject, probe sample) with columns ``subject``,
 ``label`` (1 genuine, 0 impostor), ``score`` (higher = more genuine) and any
 protocol-specific columns (e.g. ``probe_subject``). Metrics are computed from that
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from incumbent.baseline import genuineness
+from incumbent.running.baseline import genuineness
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Continuous-authentication protocol: any per-action score-stream protocol, evaluated as a
-stream (see :mod:`incumbent.continuous`; papers.md ``mondal2015``).
+stream (see :mod:`incumbent.evaluation.continuous`; papers.md ``mondal2015``).
 
 Wraps a base protocol whose scores table is a score stream (``subject``, ``session``,
 ``label``, ``score``, ``order``). Records get, beside the base protocol's metrics,
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from incumbent import continuous
+from incumbent.evaluation import continuous
 from incumbent.protocols.base import Protocol
 
 
@@ -106,7 +106,7 @@ def evaluate_record(record_path: str | Path, out_dir: str | Path | None = None, 
 
     from hydra.utils import instantiate
 
-    from incumbent.data import file_digest
+    from incumbent.data.cards import file_digest
 
     record_path = Path(record_path)
     rec = json.loads(record_path.read_text())

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from incumbent import metrics
-from incumbent.data import DataError
+from incumbent.data.cards import DataError
+from incumbent.evaluation import metrics
 from incumbent.protocols.base import Protocol
 
 

@@ -11,7 +11,7 @@ baseline incumbents, while a grid is 20 records per baseline, committed under
     <!-- BEGIN GENERATED-FREE-TEXT <dataset> <protocol> -->
     <!-- END GENERATED-FREE-TEXT -->
 
-``python -m incumbent.free_text_report [--roots DIR ...] [--write]`` prints the tables
+``python -m incumbent.reports.free_text_report [--roots DIR ...] [--write]`` prints the tables
 from the given record folders (default: the committed grid under ``incumbents/``) and,
 with ``--write``, regenerates the papers.md blocks of this kind from them. To refresh the
 committed grid after a new run, copy that run's record JSONs into
@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from incumbent import ROOT
-from incumbent.records import iter_records
+from incumbent.running.records import iter_records
 
 
 def cells(recs, dataset: str, protocol: str) -> pd.DataFrame:
@@ -84,7 +84,7 @@ def render(args: str, recs) -> str:
     version = int(df["version"].iloc[0]) if not df.empty else None
     return (
         f"_Generated from records (`{dataset}` / `{protocol}` v{version}) by "
-        f"`incumbent.free_text_report`; do not edit._\n\n{grid_markdown(df)}\n"
+        f"`incumbent.reports.free_text_report`; do not edit._\n\n{grid_markdown(df)}\n"
     )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from incumbent.data import DataError, Dataset, default_data_dir, file_digest, read_card
+from incumbent.data.cards import DataError, Dataset, default_data_dir, file_digest, read_card
 
 NAME = "sapimouse"
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Promote run records to committed incumbents: ``incumbents/<dataset>/<protocol>-v<version>/<baseline>.json``.
 
 Only the JSON record is committed (a few kB); its scores are regenerated on demand
-(:func:`incumbent.plots.scores_for`). Per (dataset, protocol, version, baseline) the
+(:func:`incumbent.reports.plots.scores_for`). Per (dataset, protocol, version, baseline) the
 newest of the given records is kept; an existing committed record is replaced only by a
 newer run unless ``force``.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from incumbent import records
-from incumbent.leaderboard import COMMITTED, cell
+from incumbent.gate.leaderboard import COMMITTED, cell
+from incumbent.running import records
 
 
 def destination(record: dict, root: Path = COMMITTED) -> Path:

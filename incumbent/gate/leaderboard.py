@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from incumbent import ROOT, records
+from incumbent import ROOT
+from incumbent.running import records
 
 COMMITTED = ROOT / "incumbents"
 HIGHER_IS_BETTER_PREFIXES = ("auc", "accuracy", "tar", "gar")

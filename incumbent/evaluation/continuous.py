@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from incumbent import metrics
+from incumbent.evaluation import metrics
 
 STREAM_COLUMNS = ("subject", "session", "label", "score", "order")
 

@@ -6,7 +6,7 @@ A block is::
     ...generated, never edited by hand...
     <!-- END GENERATED -->
 
-and holds :func:`incumbent.report.reproduction_table` over the committed records in
+and holds :func:`incumbent.reports.report.reproduction_table` over the committed records in
 ``incumbents/`` for that dataset and protocol (the newest protocol version present).
 """
 
@@ -16,8 +16,9 @@ import difflib
 import re
 from pathlib import Path
 
-from incumbent import ROOT, report
-from incumbent.leaderboard import COMMITTED, load
+from incumbent import ROOT
+from incumbent.gate.leaderboard import COMMITTED, load
+from incumbent.reports import report
 
 PAPERS = ROOT / "papers.md"
 BLOCK = re.compile(

@@ -13,8 +13,9 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 
-from incumbent import metrics, records, resume
-from incumbent.baseline import seeded
+from incumbent.evaluation import metrics
+from incumbent.running import records, resume
+from incumbent.running.baseline import seeded
 
 
 def seed_everything(seed: int) -> None:
@@ -58,7 +59,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     protocol = instantiate(cfg.protocol)
     config = OmegaConf.to_container(cfg, resolve=True)
     code_version = resume.code_version()
-    if not cfg.get("force", False):  # resume rule: see incumbent/resume.py
+    if not cfg.get("force", False):  # resume rule: see incumbent/running/resume.py
         done = resume.find_done(cfg.paths.results_dir, dataset, protocol, cfg.baseline.name,
                                 records.config_hash(config), code_version)  # fmt: skip
         if done is not None:

@@ -26,8 +26,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
-from incumbent import metrics, records  # noqa: E402
-from incumbent.leaderboard import COMMITTED, metric_value, results_dir  # noqa: E402
+from incumbent.evaluation import metrics  # noqa: E402
+from incumbent.gate.leaderboard import COMMITTED, metric_value, results_dir  # noqa: E402
+from incumbent.running import records
 
 DET_TICKS = [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.95]
 
@@ -70,8 +71,8 @@ def regenerate_scores(record: dict, progress: bool = True, data_dir=None) -> pd.
     """
     from omegaconf import OmegaConf
 
-    from incumbent import pipeline
-    from incumbent.data import default_data_dir
+    from incumbent.data.cards import default_data_dir
+    from incumbent.running import pipeline
 
     config = dict(record["config"])
     data_dir = str(data_dir or default_data_dir())

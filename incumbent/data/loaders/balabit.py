@@ -1,10 +1,10 @@
 """Loader for the Balabit Mouse Dynamics Challenge (card: ``datasets/balabit.md``).
 
-``load()`` returns a :class:`~incumbent.data.Dataset` whose ``frame`` has one row per
+``load()`` returns a :class:`~incumbent.data.cards.Dataset` whose ``frame`` has one row per
 session (``subject``, ``session``, ``split`` train/test, ``label`` 1 legal / 0 illegal
 / -1 unlabelled training, ``n_events``, ``path``) and whose ``extra["events"]`` holds
 every event of those sessions, in file order, as the frame that
-:func:`incumbent.mouse.segmentation.segment` takes: ``session`` (row number in
+:func:`incumbent.data.mouse.segmentation.segment` takes: ``session`` (row number in
 ``frame``), ``rtime``, ``time``, ``button``, ``state`` (small integer codes, see
 ``BUTTONS``/``STATES`` there), ``x``, ``y``.
 
@@ -24,9 +24,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from incumbent.data import DataError, Dataset, default_data_dir, file_digest, read_card
-from incumbent.mouse.segmentation import BUTTONS, STATES
-from incumbent.validate import check_nonempty, check_timestamps
+from incumbent.data.cards import DataError, Dataset, default_data_dir, file_digest, read_card
+from incumbent.data.mouse.segmentation import BUTTONS, STATES
+from incumbent.data.validate import check_nonempty, check_timestamps
 
 NAME = "balabit"
 HEADER = ["record timestamp", "client timestamp", "button", "state", "x", "y"]

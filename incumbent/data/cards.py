@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from incumbent import ROOT
+
 CARDS = ROOT / "datasets"
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from incumbent.data import DataError, Dataset, read_card
-from incumbent.loaders.fixed_text_checks import check_counts, fetch_all, parse_numbers
+from incumbent.data.cards import DataError, Dataset, read_card
+from incumbent.data.loaders.fixed_text_checks import check_counts, fetch_all, parse_numbers
 
 NAME = "meu_mobile_ksd"
 # key labels as README.txt spells them: the password needs Shift (for 5) and Caps (for R)

@@ -68,7 +68,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from incumbent.data import DataError, Dataset, cache_dir, fetch, read_card, verify
+from incumbent.data.cards import DataError, Dataset, cache_dir, fetch, read_card, verify
 
 NAME = "aalto_136m"
 ARCHIVE = "Keystrokes.zip"

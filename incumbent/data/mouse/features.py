@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from incumbent.mouse.segmentation import Actions
+from incumbent.data.mouse.segmentation import Actions
 
 CRITICAL_CURVATURE = 0.0005
 MIN_DT = 0.01

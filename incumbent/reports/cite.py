@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import shlex
 
-from incumbent import stats
-from incumbent.compare import Comparison
-from incumbent.leaderboard import (
+from incumbent.evaluation import stats
+from incumbent.gate.compare import Comparison
+from incumbent.gate.leaderboard import (
     guard_metrics,
     higher_is_better,
     metric_value,

@@ -1,6 +1,6 @@
 """Shared bad-input checks for loaders and protocols.
 
-Every check raises :class:`~incumbent.data.DataError` naming the file (or source), the
+Every check raises :class:`~incumbent.data.cards.DataError` naming the file (or source), the
 row or session, and what was expected, so a bad file is a clear error rather than a
 crash trace or a silently wrong number. Row numbers are 1-based *data* rows (add one
 for a header line) unless the frame carries its own line numbers in ``row_column``.
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from incumbent.data import DataError
+from incumbent.data.cards import DataError
 
 
 def _where(df: pd.DataFrame, pos: int, row_column: str | None) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from incumbent.data import DataError, Dataset, fetch, read_card, verify
-from incumbent.loaders.fixed_text_checks import check_counts
+from incumbent.data.cards import DataError, Dataset, fetch, read_card, verify
+from incumbent.data.loaders.fixed_text_checks import check_counts
 
 NAME = "cmu_dsl"
 FILE = "DSL-StrongPasswordData.csv"

@@ -3,7 +3,7 @@
 The rule. A run is **done** when a valid record exists under ``paths.results_dir`` (same
 dataset / protocol-version / baseline folder) with the same
 
-* ``config_hash`` (:func:`incumbent.records.config_hash`: every config key that can move
+* ``config_hash`` (:func:`incumbent.running.records.config_hash`: every config key that can move
   numbers, i.e. all but ``paths``, ``progress``, ``force``),
 * ``code_version`` (:func:`code_version`: the git commit; for a dirty tree the commit
   plus a digest of the uncommitted changes to code, so editing a baseline reruns it), and
@@ -26,7 +26,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from incumbent import ROOT, records
+from incumbent import ROOT
+from incumbent.running import records
 
 CODE_PATHS = ("incumbent", "baselines", "conf", "run.py")
 """What counts as code for the dirty-tree digest (tests, docs, experiments do not)."""

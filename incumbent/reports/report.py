@@ -11,7 +11,7 @@ EER_KEYS = {"eer_mean", "eer_sd", "zero_miss_far_mean"}
 def reproduction_table(recs, dataset: str, protocol: str) -> pd.DataFrame:
     """One row per baseline: the paper's value beside ours, from the newest record of each.
 
-    ``recs`` is an iterable of record dicts (see :mod:`incumbent.records`). When the papers
+    ``recs`` is an iterable of record dicts (see :mod:`incumbent.running.records`). When the papers
     report per-subject EER (and zero-miss FAR), the table has Killourhy & Maxion's layout;
     otherwise one reported/reproduced column pair per reported metric (e.g. ``auc``,
     ``auc_5``).
@@ -100,8 +100,8 @@ def sweep_records(sweep_dir) -> tuple[list[dict], list[dict]]:
 
     A job skipped by the resume rule points at the earlier identical record it reused.
     """
-    from incumbent.records import read
-    from incumbent.sweep import summarize
+    from incumbent.running.records import read
+    from incumbent.running.sweep import summarize
 
     rows = summarize(sweep_dir)
     return [read(r["record"]) for r in rows if r.get("record")], rows

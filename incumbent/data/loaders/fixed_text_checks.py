@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from incumbent.data import DataError, fetch, verify
+from incumbent.data.cards import DataError, fetch, verify
 
 
 def fetch_all(

@@ -1,7 +1,7 @@
 """Challenger vs incumbent: a paired, per-subject, significance-tested comparison gate.
 
 Δ is always **challenger - incumbent** in the metric's own units; whether a negative Δ is
-an improvement depends on the metric's direction (see :mod:`incumbent.leaderboard`).
+an improvement depends on the metric's direction (see :mod:`incumbent.gate.leaderboard`).
 
 The challenger *wins* against an incumbent when the Wilcoxon signed-rank p-value of the
 per-subject differences of the primary metric, Holm-adjusted over all incumbents it is
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from incumbent import stats
-from incumbent.leaderboard import guard_metrics, higher_is_better, metric_value, primary_metric
+from incumbent.evaluation import stats
+from incumbent.gate.leaderboard import guard_metrics, higher_is_better, metric_value, primary_metric
 
 DEFAULT_TOLERANCE = 0.01  # absolute: one percentage point on a rate, 0.01 on an AUC
 ALPHA = 0.05

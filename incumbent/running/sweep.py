@@ -24,7 +24,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from incumbent import records
+from incumbent.running import records
 
 log = logging.getLogger(__name__)
 STATUS_FILE = "job_status.json"
@@ -51,7 +51,7 @@ def _overrides() -> list[str]:
 
 def write_failure(cfg: DictConfig, error: BaseException) -> Path:
     """Write ``<results_dir>/_failed/<run_id>.failed.json`` for a run that raised."""
-    from incumbent.resume import code_version
+    from incumbent.running.resume import code_version
 
     baseline = OmegaConf.select(cfg, "baseline.name", default="unknown")
     try:

@@ -1,0 +1,1 @@
+"""Datasets: cards, checksums, loaders, bad-input checks and mouse feature extraction."""

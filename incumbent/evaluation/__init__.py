@@ -1,0 +1,1 @@
+"""Pure evaluation functions: verification metrics, statistics, continuous authentication."""

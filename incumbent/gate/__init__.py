@@ -1,0 +1,1 @@
+"""The gate: challenger vs incumbent comparison, leaderboards and promotion."""

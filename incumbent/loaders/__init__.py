@@ -1,1 +1,0 @@
-"""One module per dataset; each exposes ``load(data_dir=None) -> incumbent.data.Dataset``."""

@@ -1,0 +1,1 @@
+"""Generated reports: papers.md blocks, tables, citations and plots."""
