@@ -17,6 +17,11 @@ single), then mapped with mean -/+ 2 sd of the *first* genuine and *first* impos
 random numbers in [0, 0.05] / [0.95, 1] (seeded here). ``mean2sd`` is the intended version:
 mean -/+ 2 sd of all of the user's probe scores, clipped, full windows within one probe
 session; it is always reported as ``auc_<n>_mean2sd``. ``auc`` = ``auc_1``.
+
+``impostor_order`` decides the order of a user's concatenated impostor array under
+``authors_code`` (which impostor's first block sets the normalisation range, which blocks a
+window straddles): ``authors`` (default) = the row order of the authors' 1-minute block file
+(``AUTHORS_1MIN_USER_ORDER``), ``user_id`` = ascending user id (protocol v2).
 """
 
 from __future__ import annotations
@@ -31,6 +36,33 @@ from tqdm.auto import tqdm
 from incumbent.data.cards import DataError
 from incumbent.evaluation import metrics
 from incumbent.protocols.base import Protocol
+
+# Order in which the users' blocks appear in the authors' 1-minute block file
+# margitantal68/sapimouse, input_csv_mouse/sapimouse_ABS_dx_dy_1min.csv (last column = user id;
+# each user's rows are contiguous), commit db89e46. Their evaluation selects rows from that
+# frame, so every user's impostor array follows this order. Also in datasets/sapimouse.md.
+AUTHORS_1MIN_USER_ORDER = (
+    55, 107, 47, 33, 74, 94, 68, 4, 30, 48, 44, 108, 62, 10, 13, 28, 45, 90, 96, 35,
+    15, 11, 99, 29, 36, 116, 81, 87, 73, 46, 39, 102, 34, 67, 76, 115, 66, 16, 18, 22,
+    60, 86, 57, 89, 65, 38, 77, 111, 53, 27, 26, 83, 12, 63, 8, 37, 117, 14, 64, 31,
+    110, 98, 51, 112, 5, 17, 88, 103, 24, 7, 113, 120, 105, 114, 95, 118, 80, 1, 20, 78,
+    69, 92, 70, 42, 61, 50, 119, 58, 100, 54, 109, 106, 93, 6, 32, 19, 41, 25, 49, 2,
+    56, 104, 97, 101, 23, 71, 91, 3, 85, 72, 75, 59, 79, 52, 9, 82, 21, 40, 43, 84,
+)  # fmt: skip
+IMPOSTOR_ORDERS = ("authors", "user_id")
+
+
+def impostor_rank(user_ids: pd.Series, impostor_order: str) -> pd.Series:
+    """Sort key of each probe's user within an impostor array (see ``impostor_order``)."""
+    if impostor_order == "user_id":
+        return user_ids
+    if impostor_order == "authors":
+        rank = {u: i for i, u in enumerate(AUTHORS_1MIN_USER_ORDER)}
+        missing = sorted(set(user_ids) - set(rank))
+        if missing:
+            raise ValueError(f"users {missing[:10]} are not in the authors' block file")
+        return user_ids.map(rank)
+    raise ValueError(f"impostor_order must be one of {IMPOSTOR_ORDERS}, not {impostor_order!r}")
 
 
 def user_range(spec) -> list[int]:
@@ -73,10 +105,12 @@ def make_blocks(events: pd.DataFrame, size: int = 128, layout: str = "authors") 
     return pd.DataFrame(rows, columns=["subject", "recording", "session", "order", "X"])
 
 
-def authors_code_scores(scores: pd.DataFrame, n: int, seed: int = 0):
+def authors_code_scores(scores: pd.DataFrame, n: int, seed: int = 0,
+                        impostor_order: str = "authors"):  # fmt: skip
     """(genuine, impostor) arrays as the authors' evaluation code produces them (see above)."""
     rng = np.random.default_rng(seed)
-    s = scores.assign(_p=scores["probe_subject"].astype(int), _s=scores["subject"].astype(int))
+    probe = scores["probe_subject"].astype(int)
+    s = scores.assign(_p=impostor_rank(probe, impostor_order), _s=scores["subject"].astype(int))
     s = s.sort_values(["_s", "_p", "order"], kind="stable")
     gen, imp = [], []
     for _, g in s.groupby("_s", sort=True):
@@ -113,13 +147,19 @@ def block_average(scores: pd.DataFrame, n: int, column: str = "score") -> pd.Dat
 
 class SapiMouse2021(Protocol):
     name = "sapimouse2021"
-    version = 2  # v2: score_norm authors_code (default) added; v1 had mean2sd only
+    # v3: impostor_order (default authors: the authors' file order; v2 sorted by user id)
+    # v2: score_norm authors_code (default) added; v1 had mean2sd only
+    version = 3
     guard_metrics = ("auc",)
 
     def __init__(self, block_size: int = 128, train_users=(1, 72), eval_users=(73, 120),
                  enrol_session: str = "3min", test_session: str = "1min",
                  layout: str = "authors", max_blocks: int = 5, score_norm: str = "authors_code",
-                 seed: int = 0):  # fmt: skip
+                 impostor_order: str = "authors", seed: int = 0):  # fmt: skip
+        if impostor_order not in IMPOSTOR_ORDERS:
+            raise ValueError(
+                f"impostor_order must be one of {IMPOSTOR_ORDERS}, not {impostor_order!r}"
+            )
         self.block_size = block_size
         self.train_users = user_range(train_users)
         self.eval_users = user_range(eval_users)
@@ -128,6 +168,7 @@ class SapiMouse2021(Protocol):
         self.layout = layout
         self.max_blocks = max_blocks
         self.score_norm = score_norm
+        self.impostor_order = impostor_order
         self.seed = seed
 
     def params(self) -> dict[str, Any]:
@@ -140,6 +181,7 @@ class SapiMouse2021(Protocol):
             "layout": self.layout,
             "max_blocks": self.max_blocks,
             "score_norm": self.score_norm,
+            "impostor_order": self.impostor_order,
             "seed": self.seed,
         }
 
@@ -193,7 +235,7 @@ class SapiMouse2021(Protocol):
 
     def _pooled(self, scores: pd.DataFrame, n: int, norm: str):
         if norm == "authors_code":
-            return authors_code_scores(scores, n, self.seed)
+            return authors_code_scores(scores, n, self.seed, self.impostor_order)
         avg = block_average(scores, n)
         return avg.loc[avg.label == 1, "score"], avg.loc[avg.label == 0, "score"]
 
@@ -205,6 +247,10 @@ class SapiMouse2021(Protocol):
             g, i = self._pooled(main, n, self.score_norm)
             out[f"auc_{n}"] = metrics.roc_auc(g, i)
             out[f"eer_{n}"] = metrics.eer_rocch(g, i)
+            if self.score_norm == "authors_code":  # both impostor orders, always reported
+                for order in IMPOSTOR_ORDERS:
+                    g, i = authors_code_scores(main, n, self.seed, order)
+                    out[f"auc_{n}_order_{order}"] = metrics.roc_auc(g, i)
             g, i = self._pooled(fixed, n, "mean2sd")
             out[f"auc_{n}_mean2sd"] = metrics.roc_auc(g, i)
             out[f"eer_{n}_mean2sd"] = metrics.eer_rocch(g, i)
