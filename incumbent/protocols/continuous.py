@@ -31,7 +31,8 @@ class ContinuousAuth(Protocol):
         self.name = f"continuous_{base.name}"
         self.windows = [int(n) for n in windows]
         self.normalise = normalise
-        self.trust = dict(trust or {"A": 0.5, "B": 0.1, "C": 1.0, "D": 1.0})
+        # the configs' setting (papers.md mondal2015); a caller should pass it explicitly
+        self.trust = dict(trust or {"A": 0.5, "B": 0.1, "C": 1.0, "D": 5.0})
         self.trust_thresholds = list(trust_thresholds or np.arange(50, 100, 2.5).tolist())
         self.window_thresholds = int(window_thresholds)
         self.out_dir = out_dir
@@ -96,40 +97,85 @@ class ContinuousAuth(Protocol):
         return out
 
 
-def evaluate_record(record_path: str | Path, out_dir: str | Path | None = None, **kw) -> dict:
+def protocol_config(base_name: str) -> Path:
+    """``conf/protocol/continuous_<base>.yaml``: the one place the stream parameters live."""
+    from incumbent import ROOT
+
+    path = ROOT / "conf" / "protocol" / f"continuous_{base_name}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no continuous protocol config for base {base_name!r}")
+    return path
+
+
+def evaluate_record(record_path: str | Path, results_dir: str | Path,
+                    protocol_yaml: str | Path | None = None) -> dict:  # fmt: skip
     """Continuous evaluation of the scores saved with an existing record (no retraining).
 
-    Writes ``continuous.json`` (metrics + the source record's run id and scores sha256), the
-    ANGA/ANIA CSV and plot beside the record (or in ``out_dir``); returns the metrics.
+    Every protocol parameter comes from ``protocol_yaml`` (default: the base protocol's
+    ``conf/protocol/continuous_<base>.yaml``), none from code defaults; the base protocol is
+    the source record's own. Writes a full record (with ``derived_from``: the source run id
+    and scores sha256) under ``results_dir``, and the ANGA/ANIA CSV and plot beside it;
+    returns the record.
     """
     import json
+    import time
+    from datetime import UTC, datetime
 
     from hydra.utils import instantiate
+    from omegaconf import OmegaConf
 
     from incumbent.data.cards import file_digest
+    from incumbent.evaluation import metrics
+    from incumbent.running import records, resume
 
+    t0 = time.perf_counter()
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     record_path = Path(record_path)
-    rec = json.loads(record_path.read_text())
-    scores_file = record_path.parent / rec["scores"]["file"]
-    if file_digest(scores_file) != rec["scores"]["sha256"]:
+    src = json.loads(record_path.read_text())
+    scores_file = record_path.parent / src["scores"]["file"]
+    if file_digest(scores_file) != src["scores"]["sha256"]:
         raise ValueError(f"{scores_file}: sha256 differs from the record's")
-    out_dir = Path(out_dir) if out_dir else record_path.with_suffix("").with_name(
-        record_path.stem + "-continuous")  # fmt: skip
-    proto = ContinuousAuth(base=instantiate(rec["config"]["protocol"]), out_dir=str(out_dir), **kw)
-    got = proto.extra_metrics(pd.read_parquet(scores_file))
-    summary = {"source_run_id": rec["run_id"], "source_record": str(record_path),
-               "scores_sha256": rec["scores"]["sha256"], "protocol": proto.describe(),
-               "metrics": got}  # fmt: skip
-    (out_dir / "continuous.json").write_text(json.dumps(summary, indent=2, default=str))
-    return got
+    base_cfg = src["config"]["protocol"]
+    yaml_path = Path(protocol_yaml) if protocol_yaml else protocol_config(src["protocol"]["name"])
+    proto_cfg = OmegaConf.to_container(OmegaConf.load(yaml_path))
+    proto_cfg = {**proto_cfg, "base": base_cfg, "out_dir": None}
+    proto = instantiate(proto_cfg, base=instantiate(base_cfg))
+    scores = pd.read_parquet(scores_file)
+    summary = metrics.aggregate(metrics.per_subject(scores))
+    config = {**src["config"], "protocol": proto_cfg}
+    record = {
+        **{k: v for k, v in src.items() if k not in ("scores", "_path", "_source")},
+        "run_id": records.new_run_id(src["baseline"]),
+        "protocol": {**proto.describe(), "primary_metric": proto.primary_metric,
+                     "guard_metrics": list(proto.guard_metrics)},
+        "derived_from": {"run_id": src["run_id"], "scores_sha256": src["scores"]["sha256"],
+                         "protocol_config": yaml_path.name},
+        "git": records.git_state(),
+        "config": config,
+        "config_hash": records.config_hash(config),
+        "code_version": resume.code_version(),
+        "command": records.command_line(),
+        "versions": records.versions(),
+        "started": started,
+    }  # fmt: skip
+    record["protocol"]["params"]["base"] = src["protocol"]
+    folder = records.record_dir(results_dir, record)
+    proto.out_dir = str(folder / f"{record['run_id']}-curves")
+    record["metrics"] = {**summary, **proto.extra_metrics(scores)}
+    record["wall_time_s"] = round(time.perf_counter() - t0, 3)
+    record["_path"] = str(records.write(record, scores, results_dir))
+    return record
 
 
 if __name__ == "__main__":
     import argparse
-    import json
+
+    from incumbent import ROOT
 
     ap = argparse.ArgumentParser(description=evaluate_record.__doc__.splitlines()[0])
     ap.add_argument("record", help="record JSON written by run.py (its scores parquet beside it)")
-    ap.add_argument("--out", default=None)
+    ap.add_argument("--results", default=str(ROOT / "results"), help="results folder")
+    ap.add_argument("--protocol", default=None, help="continuous protocol YAML (default: conf)")
     a = ap.parse_args()
-    print(json.dumps(evaluate_record(a.record, a.out), indent=2))
+    rec = evaluate_record(a.record, a.results, a.protocol)
+    print(rec["_path"])

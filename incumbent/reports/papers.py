@@ -34,8 +34,13 @@ class StaleError(RuntimeError):
 
 
 def render_block(kind: str, args: str, recs: list[dict]) -> str:
+    from incumbent.reports import generated  # cross_dataset, continuous blocks
+
+    if kind in generated.RENDERERS:
+        return generated.RENDERERS[kind](args, recs)
     if kind != "reproduction":
-        raise ValueError(f"papers.md: unknown generated block kind {kind!r} (known: reproduction)")
+        known = ", ".join(["reproduction", *generated.RENDERERS])
+        raise ValueError(f"papers.md: unknown generated block kind {kind!r} (known: {known})")
     try:
         dataset, protocol = args.split()
     except ValueError:
