@@ -199,6 +199,10 @@ class TypeNet(BaseEstimator):
         num_threads: int = 2,
         progress: bool = True,
         random_state: int = 0,
+        val_fraction: float = 0.0,
+        val_every: int = 50,
+        val_patience: int = 5,
+        val_gallery: int = 5,
     ):
         self.sequence_length = sequence_length
         self.loss = loss
@@ -214,6 +218,12 @@ class TypeNet(BaseEstimator):
         self.num_threads = num_threads
         self.progress = progress
         self.random_state = random_state
+        # > 0: hold out that share of the training users, early-stop on their EER
+        # (baselines/typenet_validation.py); 0 trains the fixed epochs x steps
+        self.val_fraction = val_fraction
+        self.val_every = val_every
+        self.val_patience = val_patience
+        self.val_gallery = val_gallery
 
     def fit(self, sequences, subjects):
         L, torch, _ = _torch()
@@ -223,6 +233,16 @@ class TypeNet(BaseEstimator):
         L.seed_everything(self.random_state, verbose=False)
         X, n = features(sequences, self.sequence_length)
         subjects = np.asarray(subjects)
+        callbacks, val = [], None
+        if self.val_fraction > 0:
+            from baselines import typenet_validation as tv
+
+            held = tv.split_users(subjects, self.val_fraction, self.random_state)
+            n_val_users = int(len(np.unique(subjects[held])))
+            val = tv.make_callback(X[held], n[held], subjects[held], self.val_every,
+                                   self.val_patience, self.val_gallery)  # fmt: skip
+            callbacks = [val]
+            X, n, subjects = X[~held], n[~held], subjects[~held]
         self.module_ = build_module(
             self.sequence_length, self.hidden, self.dropout, self.recurrent_dropout, self.loss,
             self.margin, self.lr, len(np.unique(subjects)),
@@ -233,6 +253,7 @@ class TypeNet(BaseEstimator):
             max_epochs=self.epochs, accelerator=self.accelerator, devices=1, logger=False,
             enable_checkpointing=False, enable_progress_bar=self.progress,
             enable_model_summary=False, num_sanity_val_steps=0, deterministic=False,
+            callbacks=callbacks,
         )  # fmt: skip
         t0 = time.perf_counter()
         trainer.fit(self.module_, train_dataloaders=batches)
@@ -245,6 +266,12 @@ class TypeNet(BaseEstimator):
             "train_wall_time_s": round(time.perf_counter() - t0, 1),
             "final_train_loss": float(trainer.callback_metrics.get("train_loss", float("nan"))),
         }
+        if val is not None:
+            self.training_info_.update({
+                "val_users": n_val_users, "val_every_steps": int(self.val_every),
+                "val_patience": int(self.val_patience), "best_step": int(val.best_step),
+                "best_val_eer": float(val.best), "learning_curve": val.history,
+            })  # fmt: skip
         self.module_.cpu().eval()
         return self
 

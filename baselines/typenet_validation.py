@@ -1,0 +1,122 @@
+"""Validation users, early stopping on validation EER and the learning curve for TypeNet
+(papers.md ``typenet2021``).
+
+The paper trains for a fixed 200 x 150 steps; with 37x fewer training participants and a
+CPU budget we instead hold out a share of the *training* participants (never evaluation
+ones), measure an open-set EER on them every ``every`` steps (gallery = each validation
+user's first ``gallery`` sequences, genuine queries = its other sequences, impostor queries
+= one sequence of every other validation user, score = minus the mean distance to the
+gallery, pooled ROCCH EER), keep the weights of the best check and stop after ``patience``
+checks without improvement. The history (step, train loss, validation EER) goes into the
+record's ``run_info`` and :func:`plot_learning_curve` draws it.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+
+from incumbent.evaluation import metrics
+
+
+def split_users(subjects, fraction: float, seed: int) -> np.ndarray:
+    """Boolean mask over ``subjects``: True for the sequences of the validation users."""
+    users = np.unique(subjects)
+    k = int(round(fraction * len(users)))
+    if not 2 <= k < len(users):
+        raise ValueError(f"val_fraction {fraction} gives {k} of {len(users)} users; need >= 2")
+    held = np.random.default_rng(seed).choice(users, k, replace=False)
+    return np.isin(subjects, held)
+
+
+def open_set_eer(embeddings: np.ndarray, subjects: np.ndarray, gallery: int = 5) -> float:
+    """Pooled EER of the validation users (see the module docstring)."""
+    users = list(dict.fromkeys(subjects))
+    idx = {u: np.flatnonzero(subjects == u) for u in users}
+    genuine, impostor = [], []
+    for u in users:
+        g = embeddings[idx[u][:gallery]]
+        own = embeddings[idx[u][gallery:]]
+        others = embeddings[[idx[v][-1] for v in users if v != u]]
+        for q, out in ((own, genuine), (others, impostor)):
+            d = np.linalg.norm(q[:, None, :] - g[None, :, :], axis=2).mean(axis=1)
+            out.append(-d)
+    return float(metrics.eer_rocch(np.concatenate(genuine), np.concatenate(impostor)))
+
+
+def make_callback(X, n, subjects, every: int, patience: int, gallery: int):
+    """A Lightning callback doing the validation checks (imported lazily: torch)."""
+    import lightning as L
+    import torch
+
+    class ValidationEER(L.Callback):
+        def __init__(self):
+            self.history, self.best, self.best_step, self.state, self.waited = (
+                [],
+                np.inf,
+                0,
+                None,
+                0,
+            )
+
+        def _check(self, trainer, module):
+            module.eval()
+            with torch.no_grad():
+                emb = np.concatenate([
+                    module(torch.from_numpy(X[i : i + 1024]).to(module.device),
+                           torch.from_numpy(n[i : i + 1024]).to(module.device)).cpu().numpy()
+                    for i in range(0, len(X), 1024)
+                ])  # fmt: skip
+            module.train()
+            eer = open_set_eer(emb, subjects, gallery)
+            loss = trainer.callback_metrics.get("train_loss")
+            step = int(trainer.global_step)
+            self.history.append({"step": step, "train_loss": None if loss is None else float(loss),
+                                 "val_eer": eer})  # fmt: skip
+            if eer < self.best:
+                self.best, self.best_step, self.waited = eer, step, 0
+                self.state = copy.deepcopy(module.state_dict())
+            else:
+                self.waited += 1
+                trainer.should_stop = self.waited >= patience
+
+        def on_train_batch_end(self, trainer, module, *args):
+            if trainer.global_step % every == 0:
+                self._check(trainer, module)
+
+        def on_train_end(self, trainer, module):
+            if not self.history or self.history[-1]["step"] != trainer.global_step:
+                self._check(trainer, module)
+            if self.state is not None:
+                module.load_state_dict(self.state)
+
+    return ValidationEER()
+
+
+def plot_learning_curve(history: list[dict], path: str | Path, title: str = "") -> Path:
+    """Validation EER and training loss against the step, one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [h["step"] for h in history]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(steps, [100 * h["val_eer"] for h in history], "o-", label="validation EER %")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("validation EER %")
+    loss = [h["train_loss"] for h in history]
+    if any(v is not None for v in loss):
+        twin = ax.twinx()
+        twin.plot(steps, [np.nan if v is None else v for v in loss], "s--", color="grey",
+                  label="train loss")  # fmt: skip
+        twin.set_ylabel("train loss (last batch)")
+    ax.set_title(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
