@@ -5,6 +5,7 @@ Python API on an estimator defined here."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -51,12 +52,12 @@ def venv(wheel, tmp_path_factory) -> Path:
     return env
 
 
-def in_venv(venv: Path, cwd: Path, *cmd: str, data_dir=None) -> str:
+def in_venv(venv: Path, cwd: Path, *cmd: str, data_dir=None, ok=(0,)) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "INCUMBENT_RESULTS")}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
     env["INCUMBENT_DATA"] = str(data_dir or cwd / "no-data")
     proc = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert proc.returncode in ok, proc.stdout[-2000:] + proc.stderr[-3000:]
     return proc.stdout
 
 
@@ -125,3 +126,34 @@ def test_installed_kit_works_from_any_folder(venv, tmp_path, data_dir):
     assert (outcome, code, metric, guards) == ("FAIL", "1", "eer", "3")
     assert float(lo) <= float(delta) <= float(hi) and 0 <= float(p) <= 1
     assert out[2] == "manhattan_scaled"  # the cell's incumbent: the default reproduction
+
+
+def test_installed_outside_package_is_run_and_cited(venv, tmp_path, data_dir):
+    """experiments/external_challenger installed (not editable) beside the kit, its configs
+    passed with --config-dir: the record names its distribution and version."""
+    example = tmp_path / "external_challenger"
+    shutil.copytree(ROOT / "experiments" / "external_challenger", example,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))  # fmt: skip
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
+                    "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+                    str(example)], check=True, capture_output=True, text=True)  # fmt: skip
+    work = tmp_path / "work"
+    work.mkdir()
+    incumbent = str(venv / "bin" / "incumbent")
+    out = in_venv(venv, work, incumbent, "run", "--config-dir", str(example / "conf"),
+                  "baseline=median_manhattan", "progress=false", data_dir=data_dir)  # fmt: skip
+    assert "median_manhattan on cmu_dsl / killourhy2009 v1: 51 subjects" in out
+    (path,) = (work / "results" / "cmu_dsl" / "killourhy2009-v1" / "median_manhattan").glob(
+        "*.json"
+    )
+    rec = json.loads(path.read_text())
+    (outside,) = rec["provenance"]["outside_code"]
+    assert (outside["distribution"], outside["version"]) == ("external-challenger", "0.1.0")
+    assert outside["git"] is None and rec["versions"]["external-challenger"] == "0.1.0"
+    assert outside["files"]["external_challenger/median.py"] == hashlib.sha256(
+        (example / "external_challenger" / "median.py").read_bytes()).hexdigest()  # fmt: skip
+    cited = in_venv(venv, work, incumbent, "cite", str(path))
+    assert "pip install incumbent==0.1.0 external-challenger==0.1.0" in cited
+    assert f"incumbent run --config-dir {example / 'conf'} baseline=median_manhattan" in cited
+    verdict = in_venv(venv, work, incumbent, "compare", str(path), ok=(0, 1, 3))
+    assert "manhattan_scaled" in verdict and "exit" in verdict

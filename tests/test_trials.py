@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from incumbent.baselines.antal2019 import ActionForest
 from incumbent.baselines.distance import ScaledManhattan
+from sklearn.base import BaseEstimator
 
 from incumbent.api import compose
 from incumbent.gate import trials
@@ -132,3 +133,57 @@ def test_unknown_ids_are_refused_naming_the_line(exported, tmp_path):
 def test_missing_column_is_refused(exported, tmp_path):
     folder, good = exported
     assert "missing column(s) ['score']" in refuse(folder, good.drop(columns="score"), tmp_path)
+
+
+class BlockCentroid(BaseEstimator):
+    """A population-trained stand-in: embeds a block by its per-channel means and spreads
+    (scaled by the training population's spread), scores by distance to the user's centroid."""
+
+    def fit_population(self, X, subjects):
+        self.scale_ = np.asarray(X).std(axis=(0, 2)) + 1e-9
+        return self
+
+    def embed(self, X):
+        X = np.asarray(X)
+        return np.hstack([X.mean(axis=2) / self.scale_, X.std(axis=2) / self.scale_])
+
+    def fit(self, E, y=None):
+        self.centre_ = np.asarray(E).mean(axis=0)
+        return self
+
+    def score_samples(self, E):
+        return -np.abs(np.asarray(E) - self.centre_).sum(axis=1)
+
+
+def test_round_trip_population_protocol_sapimouse(tmp_path, monkeypatch):
+    """Population stage: training.csv gives the training blocks with their users."""
+    from tests.test_sapimouse import fake_sapimouse
+
+    root = fake_sapimouse(tmp_path / "sapimouse", users=range(1, 8), n3=900, n1=700)
+    overrides = ["dataset=sapimouse", "protocol=sapimouse2021", f"+dataset.loader.root={root}",
+                 "+dataset.loader.verify=false", "protocol.train_users=[1,2,3,4]",
+                 "protocol.eval_users=[5,6,7]"]  # fmt: skip
+    monkeypatch.setenv("INCUMBENT_RESULTS", str(tmp_path / "results"))
+    folder = tmp_path / "export"
+    manifest = trials.export(overrides, folder)
+    assert manifest["sample_shape"] == [2, 128]
+    training = pd.read_csv(folder / "training.csv", dtype=str)
+    assert set(training["subject"]) == {"1", "2", "3", "4"}
+    samples = pd.read_csv(folder / "samples.csv").set_index("sample_id")
+    # C order, as the protocol's own arrays: numpy's float sums follow the memory layout
+    blocks = lambda ids: np.ascontiguousarray(samples.loc[ids].to_numpy()).reshape(-1, 2, 128)  # noqa: E731
+    est = BlockCentroid().fit_population(blocks(training["sample_id"]), training["subject"])
+    enrol = pd.read_csv(folder / "enrolment.csv", dtype=str)
+    todo = pd.read_csv(folder / "trials.csv", dtype=str)
+    parts = []
+    for subject, probes in todo.groupby("subject"):
+        est.fit(est.embed(blocks(enrol.loc[enrol["subject"] == subject, "sample_id"])))
+        parts.append(probes.assign(score=est.score_samples(est.embed(blocks(probes["probe_id"])))))
+    pd.concat(parts).to_csv(folder / "scores.csv", index=False)
+    imported = trials.import_scores(folder / "scores.csv", name="outside", version="1")
+    import incumbent
+
+    pipeline = incumbent.evaluate(BlockCentroid(), dataset="sapimouse", protocol="sapimouse2021",
+                                  overrides=overrides[2:])  # fmt: skip
+    assert imported["per_subject"] == pipeline["per_subject"]
+    assert imported["metrics"] == pipeline["metrics"]
