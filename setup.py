@@ -15,10 +15,10 @@ MAPPED = {  # package in the wheel -> folder in the repository
     "incumbent.datasets": "datasets",
     "incumbent.incumbents": "incumbents",
 }
-DATA = {  # what each mapped folder carries (recursive)
-    "incumbent.conf": ["**/*.yaml"],
-    "incumbent.datasets": ["*.md"],
-    "incumbent.incumbents": ["**/*.json", "**/*.parquet", "**/*.md", "MANIFEST.sha256"],
+DATA = {  # everything in the mapped folders travels (a new record or card needs no edit here)
+    "incumbent.conf": ["**/*"],
+    "incumbent.datasets": ["**/*"],
+    "incumbent.incumbents": ["**/*"],
 }
 
 packages = find_packages(include=["incumbent", "incumbent.*"])

@@ -196,7 +196,8 @@ class Provenance:
 
 def collect(baseline_cfg: dict[str, Any], modules: tuple[str, ...] = ()) -> Provenance:
     """Provenance of a baseline config (its ``_target_``s) plus any ``modules`` named."""
-    names = [m for m in map(module_of, targets(baseline_cfg)) if m]
+    # kit targets are not imported here: a resumed sweep job must not pay for torch
+    names = [m for t in targets(baseline_cfg) if is_outside(t) and (m := module_of(t))]
     names += [*baseline_cfg.get("modules", []), *modules]  # e.g. an API estimator's class
     tops: dict[str, str] = {}
     for name in names:
