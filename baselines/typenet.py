@@ -235,7 +235,7 @@ class TypeNet(BaseEstimator):
         subjects = np.asarray(subjects)
         callbacks, val = [], None
         if self.val_fraction > 0:
-            from baselines import typenet_validation as tv
+            from incumbent.baselines import typenet_validation as tv
 
             held = tv.split_users(subjects, self.val_fraction, self.random_state)
             n_val_users = int(len(np.unique(subjects[held])))

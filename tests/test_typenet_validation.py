@@ -8,8 +8,9 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("lightning")
 
-from baselines import typenet_validation as tv  # noqa: E402
-from baselines.typenet import TypeNet  # noqa: E402
+from incumbent.baselines import typenet_validation as tv  # noqa: E402
+from incumbent.baselines.typenet import TypeNet  # noqa: E402
+
 from tests.test_typenet import tiny  # noqa: E402
 
 
