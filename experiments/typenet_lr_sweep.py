@@ -1,0 +1,72 @@
+"""Learning-rate sweep for TypeNet on validation users carved out of the TRAINING
+participants of ``typenet_open_set`` (the evaluation participants are never touched).
+
+For each learning rate (the paper's 0.05 included) TypeNet is trained with
+``val_fraction`` of the training participants held out, early-stopped on their open-set
+EER (baselines/typenet_validation.py); the best validation EER per rate, the full learning
+curves and one PNG per rate are written to ``--out`` (JSON + PNG). Pick the rate with the
+lowest validation EER and pass it as ``typenet.lr`` to ``experiment=typenet_aalto``.
+
+    python experiments/typenet_lr_sweep.py --out results/typenet_lr_sweep \\
+        --lrs 0.05 0.01 0.003 0.001 --max-epochs 40 --steps 50 --batch-size 512
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+from incumbent.baselines import typenet_validation as tv
+from incumbent.baselines.typenet import TypeNet
+
+from incumbent import ROOT
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(ROOT / "results" / "typenet_lr_sweep"))
+    ap.add_argument("--lrs", type=float, nargs="+", default=[0.05, 0.01, 0.003, 0.001])
+    ap.add_argument("--max-epochs", type=int, default=40)
+    ap.add_argument("--steps", type=int, default=50, help="steps per epoch")
+    ap.add_argument("--batch-size", type=int, default=512)
+    ap.add_argument("--val-fraction", type=float, default=0.1)
+    ap.add_argument("--val-every", type=int, default=50)
+    ap.add_argument("--patience", type=int, default=5)
+    ap.add_argument("--accelerator", default="auto")
+    a = ap.parse_args(argv)
+    data_dir = os.environ.get("INCUMBENT_DATA", "")
+    with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "conf")):
+        cfg = compose("config", overrides=["dataset=aalto_136m", "protocol=typenet_open_set",
+                                           f"paths.data_dir={data_dir}"])  # fmt: skip
+    dataset, protocol = instantiate(cfg.dataset.loader), instantiate(cfg.protocol)
+    train_ids, _, _ = protocol.split_subjects(dataset)
+    train = protocol._sequences(dataset.frame, train_ids, None)
+    labels = np.repeat(np.arange(len(train_ids)), protocol.sessions)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for lr in a.lrs:
+        t0 = time.perf_counter()
+        est = TypeNet(sequence_length=protocol.sequence_length, lr=lr, batch_size=a.batch_size,
+                      epochs=a.max_epochs, steps_per_epoch=a.steps, recurrent_dropout=0.2,
+                      val_fraction=a.val_fraction, val_every=a.val_every,
+                      val_patience=a.patience, accelerator=a.accelerator,
+                      progress=False).fit(train, labels)  # fmt: skip
+        info = {"lr": lr, **est.training_info_, "wall_s": round(time.perf_counter() - t0, 1)}
+        tv.plot_learning_curve(info["learning_curve"], out / f"curve_lr{lr:g}.png", f"lr {lr:g}")
+        results.append(info)
+        print(f"lr {lr:g}: best validation EER {info['best_val_eer']:.4f} at step "
+              f"{info['best_step']} ({info['steps']} steps, {info['wall_s']} s)")  # fmt: skip
+    (out / "lr_sweep.json").write_text(json.dumps(results, indent=2))
+    best = min(results, key=lambda r: r["best_val_eer"])
+    print(f"chosen lr {best['lr']:g} (validation EER {best['best_val_eer']:.4f})")
+
+
+if __name__ == "__main__":
+    main()
