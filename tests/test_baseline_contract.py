@@ -131,7 +131,8 @@ def separable_cases():
         marks = list(case.marks)
         reason = spec(path).get("separable")
         if isinstance(reason, str):
-            marks.append(pytest.mark.xfail(reason=reason, strict=True))
+            # only the assertion may fail: a crash in fit or score is a real failure
+            marks.append(pytest.mark.xfail(reason=reason, strict=True, raises=AssertionError))
         out.append(pytest.param(path, id=path.stem, marks=marks))
     return out
 

@@ -65,8 +65,9 @@ def test_leaderboard_higher_is_better_for_auc(tmp_path):
                           run_id=f"20260101T000000-{name}-000000")  # fmt: skip
         save(rec, root)
     out = tmp_path / "b.md"
-    run_cli("leaderboard", "--records", root, "--out", out)
+    assert run_cli("leaderboard", "--records", root, "--out", out) == 0
     assert re.findall(r"^\| \d+ +\| (\w+)", out.read_text(), re.M) == ["hi", "midd", "lo"]
+    assert "auc ↑" in out.read_text() and "higher is better" in out.read_text()
 
 
 @pytest.mark.parametrize(

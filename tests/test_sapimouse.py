@@ -15,6 +15,7 @@ from incumbent.data.cards import DataError
 from incumbent.data.loaders import sapimouse
 from incumbent.protocols.sapimouse2021 import (
     SapiMouse2021,
+    authors_code_scores,
     block_average,
     block_values,
     make_blocks,
@@ -118,7 +119,35 @@ def test_protocol_and_fcn_smoke(tmp_path):
     assert (per_user["sum"] == 5).all() and (per_user["size"] == 15).all()  # 5 blocks/session
     m = proto.extra_metrics(scores)
     assert {f"auc_{n}" for n in range(1, 6)} <= set(m) and m["auc"] == m["auc_1"]
-    assert all(0 <= m[f"auc_{n}"] <= 1 for n in range(1, 6))
+    # every AUC is the one an independent computation gives from these scores
+    assert np.isfinite(scores["score"]).all() and scores["score"].nunique() > 10
+    for n in range(1, 6):
+        g, i = authors_code_scores(scores, n, seed=proto.seed)
+        assert m[f"auc_{n}"] == pytest.approx(auc_of(g, i), abs=1e-12)
+        g, i = mean2sd_blocks(scores, n)
+        assert m[f"auc_{n}_mean2sd"] == pytest.approx(auc_of(g, i), abs=1e-12)
+
+
+def auc_of(genuine, impostor) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    y = np.r_[np.ones(len(genuine)), np.zeros(len(impostor))]
+    return float(roc_auc_score(y, np.r_[genuine, impostor]))
+
+
+def mean2sd_blocks(scores, n):
+    """Per claimed user (s - (mean - 2 sd)) / (4 sd) clipped to [0, 1], then the mean of
+    every n consecutive scores of each probe session (full windows only)."""
+    gen, imp = [], []
+    for _, user in scores.groupby("subject"):
+        mu, sd = user["score"].mean(), user["score"].std(ddof=1)
+        z = np.clip((user["score"] - (mu - 2 * sd)) / (4 * sd), 0, 1)
+        user = user.assign(z=z)
+        for _, session in user.groupby("session"):
+            v = session.sort_values("order")["z"].to_numpy()
+            means = [v[k : k + n].mean() for k in range(len(v) - n + 1)]
+            (gen if session["label"].iloc[0] == 1 else imp).extend(means)
+    return np.array(gen), np.array(imp)
 
 
 def test_config_declares_block_input():
