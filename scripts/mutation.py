@@ -209,10 +209,6 @@ def run_target(target: Target, tree: Path, commit: str, survivors: bool, sample:
     old = json.loads(state_file.read_text()) if state_file.exists() else {}
     if old.get("source_sha256") != digest:
         old = {}  # the code changed: every verdict is stale
-    status, _ = run_tests(tree, tests, timeout=1800)
-    if status != "survived":
-        print(f"{target.name}: tests fail before mutation ({status}); skipped", flush=True)
-        return
     all_mutants = mutants(target, tree)
     random.Random(0).shuffle(all_mutants)
     chosen = all_mutants[:sample] if sample else all_mutants
@@ -222,7 +218,7 @@ def run_target(target: Target, tree: Path, commit: str, survivors: bool, sample:
         "tests": tests, "source_sha256": digest, "generated": len(all_mutants),
         "seconds": old.get("seconds", 0.0), "results": [],
     }  # fmt: skip
-    original = tree / target.path
+    original, checked = tree / target.path, False
     for i, mutant in enumerate(chosen, 1):
         result = {k: mutant[k] for k in ("line", "index", "before", "after")}
         previous = known.get((mutant["line"], mutant["index"]))
@@ -230,6 +226,12 @@ def run_target(target: Target, tree: Path, commit: str, survivors: bool, sample:
         if not stale and previous["tests"] == tests:
             state["results"].append(previous)
             continue
+        if not checked:  # the unmutated code must pass, or every mutant looks killed
+            status, _ = run_tests(tree, tests, timeout=1800)
+            if status != "survived":
+                print(f"{target.name}: tests fail unmutated ({status}); skipped", flush=True)
+                return
+            checked = True
         original.write_text(mutant["source"])
         try:
             result["status"], seconds = run_tests(tree, tests, timeout=600)
