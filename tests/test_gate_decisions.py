@@ -187,3 +187,98 @@ def test_incumbent_for_skips_itself_and_its_reruns():
     b = make_record("b", {"eer": [0.2, 0.2]}, run_id="20260101T000000-b-000003")
     c = make_record("c", {"eer": [0.3, 0.3]}, run_id="20260101T000000-c-000004")
     assert lb.incumbent_for(a, [a, rerun, b, c])["run_id"] == b["run_id"]
+
+
+def test_subject_mismatch_message_lists_at_most_five_each_way():
+    inc = eer_record("incumbent", BASE, run_id="20260101T000000-incumbent-aaaaaa")
+    subjects = [f"s{k:03d}" for k in range(34)] + [f"x{k}" for k in range(6)]
+    with pytest.raises(cmp.Incomparable) as e:
+        cmp.check_comparable(challenger(BASE, subjects=subjects), inc)
+    assert "only in the first: ['x0', 'x1', 'x2', 'x3', 'x4']..." in str(e.value)
+    assert "only in the second: ['s034', 's035', 's036', 's037', 's038']..." in str(e.value)
+    five = [f"s{k:03d}" for k in range(35)] + [f"x{k}" for k in range(5)]
+    with pytest.raises(cmp.Incomparable, match=r"\['x0', 'x1', 'x2', 'x3', 'x4'\];"):
+        cmp.check_comparable(challenger(BASE, subjects=five), inc)
+
+
+def test_per_subject_rows_without_the_metric_are_incomparable():
+    inc = eer_record("incumbent", BASE, run_id="20260101T000000-incumbent-aaaaaa")
+    for row in inc["per_subject"]:
+        del row["eer"]
+    with pytest.raises(cmp.Incomparable, match="per_subject rows lack 'eer'"):
+        cmp.compare(challenger(BASE - 0.02), [inc])
+
+
+def test_nothing_to_compare_and_resample_floor():
+    inc = eer_record("incumbent", BASE, run_id="20260101T000000-incumbent-aaaaaa")
+    with pytest.raises(ValueError, match="nothing to compare"):
+        cmp.compare(challenger(BASE), [])
+    with pytest.raises(ValueError, match="at least 1000"):
+        cmp.compare(challenger(BASE), [inc], n_resamples=999)
+    c = cmp.compare(challenger(BASE - 0.02 + NOISE), [inc], n_resamples=1000)
+    assert c.versus[0].result.n_resamples == 1000
+
+
+def test_seed_and_resamples_reach_the_bootstrap():
+    inc = eer_record("incumbent", BASE, run_id="20260101T000000-incumbent-aaaaaa")
+    ch = challenger(BASE - 0.02 + NOISE)
+    a = cmp.compare(ch, [inc], seed=3, n_resamples=1500).versus[0].result
+    b = cmp.compare(ch, [inc], seed=3, n_resamples=1500).versus[0].result
+    other = cmp.compare(ch, [inc], seed=4, n_resamples=1500).versus[0].result
+    assert a.ci == b.ci and a.ci != other.ci
+    assert (a.seed, a.n_resamples) == (3, 1500)
+
+
+def test_values_and_guards_come_from_the_right_records():
+    inc = eer_record("incumbent", BASE, run_id="20260101T000000-incumbent-aaaaaa")
+    ch = challenger(BASE - 0.02 + NOISE, guards={"auc": 0.90})
+    v = cmp.compare(ch, [inc], tolerances={"auc": 0.2}).versus[0]
+    assert v.challenger_value == pytest.approx(float(np.mean(BASE - 0.02 + NOISE)))
+    assert v.incumbent_value == pytest.approx(float(np.mean(BASE)))
+    auc = [g for g in v.guards if g.metric == "auc"][0]
+    assert (auc.challenger, auc.incumbent, auc.tolerance) == (0.90, 0.95, 0.2)
+    assert [g.metric for g in v.guards] == ["fnmr_at_fmr_1pct", "zero_miss_far", "auc"]
+    assert all(g.tolerance == cmp.DEFAULT_TOLERANCE for g in v.guards if g.metric != "auc")
+
+
+def test_protocol_defaults_primary_eer_and_no_guards():
+    rec = make_record("a", {"eer": [0.1, 0.2]})
+    del rec["protocol"]["primary_metric"]
+    rec["protocol"]["guard_metrics"] = None
+    assert lb.primary_metric(rec) == "eer" and lb.guard_metrics(rec) == []
+    del rec["protocol"]["guard_metrics"]
+    assert lb.guard_metrics(rec) == []
+
+
+def test_board_key_ignores_parameter_order_and_cell_uses_int_version():
+    a = make_record("a", {"eer": [0.1, 0.2]}, version="2")
+    b = make_record("b", {"eer": [0.1, 0.2]}, version=2)
+    a["protocol"]["params"] = {"x": 1, "y": 2}
+    b["protocol"]["params"] = {"y": 2, "x": 1}
+    assert lb.cell(a) == ("toy", "toyproto", 2) == lb.cell(b)
+    assert lb.board_key(a) == lb.board_key(b) == ("toy", "toyproto", 2, "x=1, y=2")
+    assert lb.cell_label(lb.board_key(a)) == "toy / toyproto v2 (x=1, y=2)"
+    b["protocol"]["params"] = None
+    assert lb.board_key(b) == ("toy", "toyproto", 2, "")
+
+
+def test_tie_goes_to_the_committed_record_even_if_newer(tmp_path):
+    old = make_record("old", {"eer": [0.2, 0.2]}, run_id="20260101T000000-old-000001")
+    new = make_record("new", {"eer": [0.2, 0.2]}, run_id="20260102T000000-new-000002")
+    old["_source"], new["_source"] = str(tmp_path), str(lb.COMMITTED)
+    (board,) = lb.boards([old, new]).values()
+    assert [r["baseline"] for r in board.entries] == ["new", "old"]
+
+
+def test_load_keeps_a_run_once_from_the_first_source(tmp_path):
+    from record_factory import save
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    rec = make_record("a", {"eer": [0.1, 0.2]}, run_id="20260101T000000-a-000001")
+    save(dict(rec), first)
+    save(dict(rec), second)
+    save(make_record("b", {"eer": [0.1, 0.2]}, run_id="20260101T000000-b-000002"), second)
+    loaded = lb.load([tmp_path / "absent", first, second])
+    assert sorted(r["run_id"] for r in loaded) == [rec["run_id"], "20260101T000000-b-000002"]
+    by_id = {r["run_id"]: r["_source"] for r in loaded}
+    assert by_id == {rec["run_id"]: str(first), "20260101T000000-b-000002": str(second)}

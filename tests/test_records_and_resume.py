@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
@@ -169,3 +170,62 @@ def test_code_version_from_environment_wins(monkeypatch, tmp_path):
     assert resume.code_version(tmp_path) == "release-1.2"
     monkeypatch.delenv("INCUMBENT_CODE_VERSION")
     assert resume.code_version(tmp_path) is None  # not a git checkout
+
+
+# -- reading records back ------------------------------------------------------------------
+
+
+def test_config_hash_covers_what_moves_numbers_only():
+    base = {"baseline": {"name": "m"}, "seed": 0, "paths": {"results_dir": "/a"}}
+    h = records.config_hash(base)
+    assert len(h) == 16 and int(h, 16) >= 0
+    for key in ("paths", "progress", "hydra", "force"):
+        assert records.config_hash({**base, key: "elsewhere"}) == h, key
+    assert records.config_hash({**base, "seed": 1}) != h
+    assert records.config_hash({**base, "baseline": {"name": "n"}}) != h
+    assert records.config_hash(dict(reversed(base.items()))) == h  # key order is no change
+
+
+def test_temporary_file_is_hidden_and_never_a_json(tmp_path, monkeypatch):
+    seen = []
+    real = records.os.replace
+    monkeypatch.setattr(records.os, "replace", lambda a, b: (seen.append(Path(a)), real(a, b)))
+    records.atomic_write_bytes(tmp_path / "r.json", b"{}")
+    (tmp_file,) = seen
+    assert tmp_file.parent == tmp_path and tmp_file.name.startswith(".r.json.")
+    assert tmp_file.suffix == ".tmp" and (tmp_path / "r.json").read_bytes() == b"{}"
+
+
+def test_iter_records_skips_hidden_broken_and_foreign_json(tmp_path):
+    good = records.write(run_record(1), None, tmp_path / "a")
+    (tmp_path / "a" / ".hidden.json").write_text(good.read_text())
+    (tmp_path / "a" / "broken.json").write_text("{")
+    (tmp_path / "a" / "status.json").write_text(json.dumps({"run_id": "x"}))  # no metrics
+    (tmp_path / "a" / "metrics_only.json").write_text(json.dumps({"metrics": {}}))
+    other = records.write(run_record(2), None, tmp_path / "b")
+    found = [r["run_id"] for r in records.iter_records(tmp_path / "a", tmp_path / "b")]
+    assert found == [run_record(1)["run_id"], run_record(2)["run_id"]]
+    assert [r["_path"] for r in records.iter_records(other)] == [str(other)]  # a file
+
+
+def test_read_refuses_unreadable_files(tmp_path):
+    (tmp_path / "bad.json").write_text("not json")
+    with pytest.raises(ValueError, match="bad.json: not a readable run record"):
+        records.read(tmp_path / "bad.json")
+    with pytest.raises(ValueError, match="not a readable run record"):
+        records.read(tmp_path / "absent.json")
+
+
+def test_find_by_path_by_prefix_and_refusals(tmp_path):
+    one = records.write(run_record(1), None, tmp_path)
+    records.write(run_record(2), None, tmp_path)
+    assert records.find(str(one))["run_id"] == run_record(1)["run_id"]
+    found = records.find("20260101T000002", tmp_path)  # a unique prefix
+    assert found["_path"] == str(
+        tmp_path / "toy" / "toyproto-v1" / "toybase" / f"{found['run_id']}.json"
+    )
+    assert found["run_id"] == run_record(2)["run_id"]
+    with pytest.raises(LookupError, match="2 records match '2026'"):
+        records.find("2026", tmp_path)
+    with pytest.raises(LookupError, match="no records match 'zzz'"):
+        records.find("zzz", tmp_path)
