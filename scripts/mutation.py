@@ -84,6 +84,8 @@ TARGETS = [
     Target("metrics", "incumbent/evaluation/metrics.py", ("tests/test_metrics.py",)),
 ]  # fmt: skip
 
+CANDIDATES: dict[str, list] = {}  # target -> mutation ids, listed once per process
+
 MESSAGE_CALLS = {"print", "warn", "debug", "info", "warning", "error", "exception", "write"}
 
 
@@ -117,31 +119,36 @@ def only_string_text_changed(before: str, after: str) -> bool:
     return before != after and after.replace("XX", "") == before.replace("XX", "")
 
 
-def mutants(target: Target, root: Path = ROOT) -> list[dict]:
+def candidates(target: Target, root: Path = ROOT) -> list:
+    """mutmut's mutation ids in the target's scope, in a fixed shuffled order (one parse)."""
     path = root / target.path
     source = path.read_text()
     keep = selected_lines(source, target.functions)
-    messages = message_lines(source)
-    found = []
-    for mid in list_mutations(Context(source=source, filename=str(path))):
-        line_no = mid.line_number + 1
-        if keep is not None and line_no not in keep:
-            continue
-        mutated, _ = mutate(Context(source=source, mutation_id=mid, filename=str(path)))
-        mutated_lines = mutated.split("\n")
-        new_line = mutated_lines[mid.line_number] if mid.line_number < len(mutated_lines) else ""
-        if line_no in messages and only_string_text_changed(mid.line, new_line):
-            continue
-        found.append(
-            {
-                "line": line_no,
-                "index": mid.index,
-                "before": mid.line.strip(),
-                "after": new_line.strip(),
-                "source": mutated,
-            }
-        )
-    return found
+    ids = [
+        mid
+        for mid in list_mutations(Context(source=source, filename=str(path)))
+        if keep is None or mid.line_number + 1 in keep
+    ]
+    random.Random(0).shuffle(ids)
+    return ids
+
+
+def materialise(target: Target, source: str, mid) -> dict | None:
+    """The mutant's source and lines; None for a mutant of message text only."""
+    mutated, _ = mutate(Context(source=source, mutation_id=mid, filename=target.path))
+    mutated_lines = mutated.split("\n")
+    new_line = mutated_lines[mid.line_number] if mid.line_number < len(mutated_lines) else ""
+    line_no = mid.line_number + 1
+    if line_no in message_lines(source) and only_string_text_changed(mid.line, new_line):
+        return None
+    return {"line": line_no, "index": mid.index, "before": mid.line.strip(),
+            "after": new_line.strip(), "source": mutated}  # fmt: skip
+
+
+def mutants(target: Target, root: Path = ROOT) -> list[dict]:
+    source = (root / target.path).read_text()
+    found = (materialise(target, source, mid) for mid in candidates(target, root))
+    return [m for m in found if m is not None]
 
 
 PRELOAD = ("numpy", "pandas", "scipy.stats", "sklearn", "pyarrow", "yaml", "pytest", "torch")
@@ -209,19 +216,28 @@ def run_target(target: Target, tree: Path, commit: str, survivors: bool, sample:
     old = json.loads(state_file.read_text()) if state_file.exists() else {}
     if old.get("source_sha256") != digest:
         old = {}  # the code changed: every verdict is stale
-    all_mutants = mutants(target, tree)
-    random.Random(0).shuffle(all_mutants)
-    chosen = all_mutants[:sample] if sample else all_mutants
+    ids = CANDIDATES.setdefault(target.name, candidates(target, tree))
+    chosen, message_only = [], 0
+    for mid in ids:
+        if sample and len(chosen) >= sample:
+            break
+        mutant = materialise(target, source, mid)
+        if mutant is None:
+            message_only += 1
+        else:
+            chosen.append(mutant)
     known = {(r["line"], r["index"]): r for r in old.get("results", [])}
     state = {
         "target": target.name, "path": target.path, "functions": list(target.functions),
-        "tests": tests, "source_sha256": digest, "generated": len(all_mutants),
+        "tests": tests, "source_sha256": digest, "generated": len(ids),
         "seconds": old.get("seconds", 0.0), "results": [],
     }  # fmt: skip
     original, checked = tree / target.path, False
     for i, mutant in enumerate(chosen, 1):
         result = {k: mutant[k] for k in ("line", "index", "before", "after")}
-        previous = known.get((mutant["line"], mutant["index"]))
+        previous = known.pop((mutant["line"], mutant["index"]), None)
+        if survivors and previous is None:
+            continue  # re-judging survivors only: no new mutants
         stale = previous is None or (survivors and previous["status"] == "survived")
         if not stale and previous["tests"] == tests:
             state["results"].append(previous)
@@ -244,6 +260,8 @@ def run_target(target: Target, tree: Path, commit: str, survivors: bool, sample:
               flush=True)  # fmt: skip
         STATE.mkdir(parents=True, exist_ok=True)
         state_file.write_text(json.dumps(state, indent=1))
+    state["results"] += known.values()  # verdicts of a larger earlier sample stay
+    state["message_only_skipped"] = message_only
     STATE.mkdir(parents=True, exist_ok=True)
     state_file.write_text(json.dumps(state, indent=1))
 
@@ -327,9 +345,11 @@ def main() -> None:
         preload()
         tree, commit = scratch_tree()
         try:
-            for target in targets:
-                run_target(target, tree, commit, args.survivors, args.sample)
-                write_report()
+            for sample in args.sample:
+                print(f"== round: sample {sample or 'all'}", flush=True)
+                for target in targets:
+                    run_target(target, tree, commit, args.survivors, sample)
+                    write_report()
         finally:
             shutil.rmtree(tree, ignore_errors=True)
     write_report()
