@@ -332,8 +332,10 @@ def main() -> None:
     parser.add_argument(
         "--sample",
         type=int,
-        default=0,
-        help="judge a seeded sample of at most N mutants per target (0: all)",
+        nargs="*",
+        default=[0],
+        help="rounds over every target, each judging a seeded sample of at most N mutants "
+        "per target (0: all), e.g. --sample 8 16 0",
     )
     args = parser.parse_args()
     targets = [t for t in TARGETS if not args.only or t.name in args.only]
