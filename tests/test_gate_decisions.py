@@ -282,3 +282,10 @@ def test_load_keeps_a_run_once_from_the_first_source(tmp_path):
     assert sorted(r["run_id"] for r in loaded) == [rec["run_id"], "20260101T000000-b-000002"]
     by_id = {r["run_id"]: r["_source"] for r in loaded}
     assert by_id == {rec["run_id"]: str(first), "20260101T000000-b-000002": str(second)}
+
+
+def test_source_name_tells_committed_from_local(tmp_path):
+    rec = make_record("a", {"eer": [0.1, 0.2]})
+    assert lb._source_name({**rec, "_source": str(lb.COMMITTED)}) == "committed"
+    assert lb._source_name({**rec, "_source": str(tmp_path)}) == "local"
+    assert lb._source_name(rec) == "local"  # no source recorded: not a committed record
