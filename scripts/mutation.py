@@ -81,7 +81,8 @@ TARGETS = [
     Target("protocols.sapimouse2021", "incumbent/protocols/sapimouse2021.py", (
         "tests/test_sapimouse.py::test_authors_code_evaluation_known_answer",
         "tests/test_sapimouse.py::test_blocks_known_values",
-        "tests/test_sapimouse.py::test_block_average_within_streams"),  # not the FCN smoke
+        "tests/test_sapimouse.py::test_block_average_within_streams",  # not the FCN smoke
+        "tests/test_split_counts.py::test_sapimouse_user_range"),
         ("user_range", "blocks", "authors_code_scores")),
     Target("protocols.typenet_open_set", "incumbent/protocols/typenet_open_set.py",
            ("tests/test_open_set_protocol.py",), ("split_subjects", "_sequences")),

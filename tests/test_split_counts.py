@@ -88,3 +88,14 @@ def test_killourhy_impostors_come_from_session_one_only():
     ds.frame.loc[ds.frame["session"] == 2, "rep"] -= 4  # reps restart per session
     b = by_subject(Killourhy2009(n_train=4, n_impostor_reps=6).splits(ds))["b"]
     assert values(b.impostor) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "spec,users",
+    [([1, 72], list(range(1, 73))), ((73, 75), [73, 74, 75]), ([5, 6], [5, 6]),
+     ([3, 5, 9], [3, 5, 9]), ([4], [4])],
+)  # fmt: skip
+def test_sapimouse_user_range(spec, users):
+    from incumbent.protocols.sapimouse2021 import user_range
+
+    assert user_range(spec) == users
