@@ -80,6 +80,7 @@ TARGETS = [
         ("dataset_actions", "training_set")),
     Target("protocols.sapimouse2021", "incumbent/protocols/sapimouse2021.py", (
         "tests/test_sapimouse.py::test_authors_code_evaluation_known_answer",
+        "tests/test_sapimouse.py::test_authors_code_windows_known_answer",
         "tests/test_sapimouse.py::test_blocks_known_values",
         "tests/test_sapimouse.py::test_block_average_within_streams",  # not the FCN smoke
         "tests/test_split_counts.py::test_sapimouse_user_range"),

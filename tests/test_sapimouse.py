@@ -189,3 +189,15 @@ def test_authors_code_evaluation_known_answer():
     g2, _ = authors_code_scores(s, 2)
     # in-place means (1+3)/2 and (0+2)/2 set the range, as the averaging comes first
     assert g2[0] == pytest.approx((2 - (1.5 - 2 / np.sqrt(2))) / span)
+
+
+def test_authors_code_windows_known_answer():
+    """n = 2 over three scores per stream: the two full windows are averaged, the last
+    score stays raw; the first (averaged) pair sets the range."""
+    s = pd.DataFrame({"subject": "73", "probe_subject": ["73"] * 3 + ["74"] * 3,
+                      "label": [1, 1, 1, 0, 0, 0], "score": [1.0, 2.0, 1.5, 0.0, 1.0, 0.5],
+                      "order": [0, 1, 2, 0, 1, 2]})  # fmt: skip
+    g, i = authors_code_scores(s, 2)
+    lo, span = 1.0 - 2 / np.sqrt(2), 4 / np.sqrt(2)  # mid of 1.5 and 0.5, sd 1 / sqrt 2
+    np.testing.assert_allclose(g, (np.array([1.5, 1.75, 1.5]) - lo) / span)
+    np.testing.assert_allclose(i, (np.array([0.5, 0.75, 0.5]) - lo) / span)
