@@ -169,3 +169,29 @@ def test_sampled_roc_matches_direct_counts(seed):
 def test_sampled_roc_of_constant_scores():
     thr, fmr, fnmr = M.roc([1.0, 1.0], [1.0], n_points=5)
     assert list(fmr) == [0, 1, 1, 1, 1, 1] and list(fnmr) == [1, 0, 0, 0, 0, 0]
+
+
+EVERY_METRIC = {
+    "roc": M.roc,
+    "roc_sampled": lambda g, i: M.roc(g, i, n_points=5),
+    "det": M.det,
+    "eer_km": M.eer_km,
+    "eer_rocch": M.eer_rocch,
+    "zero_miss_far": M.zero_miss_far,
+    "fnmr_at_fmr": lambda g, i: M.fnmr_at_fmr(g, i, 0.01),
+    "roc_auc": M.roc_auc,
+}
+
+
+@pytest.mark.parametrize("name", EVERY_METRIC)
+def test_every_metric_rejects_an_empty_side_and_non_finite_scores(name):
+    metric = EVERY_METRIC[name]
+    with pytest.raises(ValueError, match="need genuine and impostor scores, got 0 and 2"):
+        metric([], [0.0, 1.0])
+    with pytest.raises(ValueError, match="need genuine and impostor scores, got 2 and 0"):
+        metric([0.0, 1.0], [])
+    for bad in (np.nan, np.inf, -np.inf):
+        with pytest.raises(ValueError, match="finite"):
+            metric([0.0, bad, 1.0], [0.5])
+        with pytest.raises(ValueError, match="finite"):
+            metric([0.5], [0.0, bad, 1.0])
