@@ -327,6 +327,8 @@ def write_report() -> None:
         f"({100 * killed / max(total - equivalent, 1):.1f} %; {equivalent} equivalent); "
         f"{seconds / 60:.0f} min of test runs (niced, on 2 shared cores).",
         "",
+        notes.get("_run", ""),
+        "",
         "## Survivors",
         "",
         "| where | code | mutant | why it survives |",
