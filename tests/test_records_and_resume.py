@@ -11,8 +11,9 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from record_factory import eer_record, synthetic_scores
+from record_factory import make_record, synthetic_scores
 
+from incumbent.evaluation import metrics
 from incumbent.running import records, resume
 
 DATASET = SimpleNamespace(name="toy", checksum="c0ffee" * 8)
@@ -20,9 +21,17 @@ PROTOCOL = SimpleNamespace(name="toyproto", version=1)
 CODE = "0123456789abcdef0123456789abcdef01234567"
 
 
+SCORES = synthetic_scores()
+
+
 def run_record(k: int = 0, started: str = "2026-01-01T00:00:00+00:00", **fields) -> dict:
-    rec = eer_record("toybase", [0.1, 0.2, 0.3], run_id=f"20260101T00000{k}-toybase-00000{k}")
-    rec.update({"config_hash": "cfg-1", "code_version": CODE, "started": started})
+    """A record whose per-subject metrics are those of SCORES, made by this code."""
+    table = metrics.per_subject(SCORES)
+    cols = {c: table[c].tolist() for c in table.columns if c != "subject"}
+    rec = make_record("toybase", cols, subjects=table["subject"].tolist(),
+                      run_id=f"20260101T00000{k}-toybase-00000{k}")  # fmt: skip
+    rec.update({"config_hash": "cfg-1", "code_version": CODE, "started": started,
+                "versions": records.versions()})  # fmt: skip
     rec.update(fields)
     return rec
 
@@ -46,7 +55,7 @@ def test_failing_scores_write_leaves_no_record(tmp_path, monkeypatch):
 
     monkeypatch.setattr(records, "atomic_write_bytes", scores_fail)
     with pytest.raises(OSError, match="disk full"):
-        records.write(run_record(), synthetic_scores(), tmp_path)
+        records.write(run_record(), SCORES, tmp_path)
     assert list(tmp_path.rglob("*.json")) == []
     assert list(tmp_path.rglob("*.tmp")) == []
 
@@ -59,7 +68,7 @@ def test_failing_atomic_write_leaves_neither_file_nor_temp(tmp_path, monkeypatch
 
 
 def test_written_record_names_its_scores_and_their_digest(tmp_path):
-    scores = synthetic_scores()
+    scores = SCORES
     path = records.write(run_record(), scores, tmp_path)
     assert path == tmp_path / "toy" / "toyproto-v1" / "toybase" / f"{path.stem}.json"
     rec = records.read(path)
@@ -83,7 +92,7 @@ def test_record_without_scores_is_written_alone(tmp_path):
 
 
 def test_matching_record_is_done(tmp_path):
-    records.write(run_record(), synthetic_scores(), tmp_path)
+    records.write(run_record(), SCORES, tmp_path)
     done = find(tmp_path)
     assert done is not None and done["run_id"] == run_record()["run_id"]
 
@@ -99,12 +108,12 @@ def test_matching_record_is_done(tmp_path):
     ids=["other-code", "dirty-code", "other-config", "other-checksum"],
 )
 def test_other_code_config_or_data_is_not_done(tmp_path, change):
-    records.write(run_record(), synthetic_scores(), tmp_path)
+    records.write(run_record(), SCORES, tmp_path)
     assert find(tmp_path, **change) is None
 
 
 def test_unknown_code_version_never_skips(tmp_path):
-    records.write(run_record(), synthetic_scores(), tmp_path)
+    records.write(run_record(), SCORES, tmp_path)
     assert find(tmp_path, code_version=None) is None
 
 
@@ -113,7 +122,7 @@ def test_no_folder_is_not_done(tmp_path):
 
 
 def test_corrupt_or_missing_scores_is_not_done(tmp_path):
-    path = records.write(run_record(), synthetic_scores(), tmp_path)
+    path = records.write(run_record(), SCORES, tmp_path)
     scores = path.with_name(records.read(path)["scores"]["file"])
     blob = bytearray(scores.read_bytes())
     blob[len(blob) // 2] ^= 0x01  # same size, one bit flipped
@@ -131,14 +140,14 @@ def test_record_saved_without_scores_is_done(tmp_path):
 def test_newest_of_several_valid_records(tmp_path):
     for k, started in [(1, "2026-01-02T00:00:00+00:00"), (2, "2026-01-03T00:00:00+00:00"),
                        (3, "2026-01-01T00:00:00+00:00")]:  # fmt: skip
-        records.write(run_record(k, started), synthetic_scores(), tmp_path)
+        records.write(run_record(k, started), SCORES, tmp_path)
     records.write(run_record(4, "2026-02-01T00:00:00+00:00", config_hash="cfg-2"),
-                  synthetic_scores(), tmp_path)  # fmt: skip
+                  SCORES, tmp_path)  # fmt: skip
     assert find(tmp_path)["run_id"] == run_record(2)["run_id"]
 
 
 def test_failure_markers_hidden_and_incomplete_files_are_ignored(tmp_path):
-    path = records.write(run_record(1), synthetic_scores(), tmp_path)
+    path = records.write(run_record(1), SCORES, tmp_path)
     rec = json.loads(path.read_text())
     folder = path.parent
     newer = {**rec, "started": "2027-01-01T00:00:00+00:00"}
@@ -161,7 +170,7 @@ def test_record_code_version_of_older_records():
 def test_older_clean_record_without_code_version_is_done(tmp_path):
     rec = run_record(git={"sha": CODE, "dirty": False})
     del rec["code_version"]
-    records.write(rec, synthetic_scores(), tmp_path)
+    records.write(rec, SCORES, tmp_path)
     assert find(tmp_path)["run_id"] == rec["run_id"]
 
 
@@ -210,9 +219,9 @@ def test_iter_records_skips_hidden_broken_and_foreign_json(tmp_path):
 
 def test_read_refuses_unreadable_files(tmp_path):
     (tmp_path / "bad.json").write_text("not json")
-    with pytest.raises(ValueError, match="bad.json: not a readable run record"):
+    with pytest.raises(ValueError, match="bad.json"):
         records.read(tmp_path / "bad.json")
-    with pytest.raises(ValueError, match="not a readable run record"):
+    with pytest.raises(ValueError, match="absent.json"):
         records.read(tmp_path / "absent.json")
 
 
