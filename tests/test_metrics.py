@@ -195,3 +195,23 @@ def test_every_metric_rejects_an_empty_side_and_non_finite_scores(name):
             metric([0.0, bad, 1.0], [0.5])
         with pytest.raises(ValueError, match="finite"):
             metric([0.5], [0.0, bad, 1.0])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_many_hull_candidates_and_small_chunks_agree_with_references(seed, monkeypatch):
+    # > 62 hull candidates: the vectorised pruning passes run (not only the monotone chain)
+    rng = np.random.default_rng(100 + seed)
+    g, i = rng.normal(0.3, 1.0, 200), rng.normal(0.0, 1.0, 200)
+    if seed == 2:
+        g, i = np.round(g, 1), np.round(i, 1)  # ties
+    rocch, km = rocch_eer_reference(g, i), km_eer_reference(g, i)
+    labels = np.r_[np.ones(g.size), np.zeros(i.size)]
+    fpr, tpr, _ = roc_curve(labels, np.r_[g, i], drop_intermediate=False)
+    for chunk in (M._CHUNK, 7):  # the O(n) passes in several chunks give the same answer
+        monkeypatch.setattr(M, "_CHUNK", chunk)
+        assert M.eer_rocch(g, i) == pytest.approx(rocch, abs=1e-12)
+        assert M.eer_km(g, i) == pytest.approx(km, abs=1e-12)
+        _, fmr, fnmr = M.roc(g, i)
+        assert np.allclose(fmr, fpr) and np.allclose(fnmr, 1 - tpr)
+        _, fmr5, fnmr5 = M.roc(g, i, n_points=5)
+        assert fmr5[0] == 0.0 and fmr5[-1] == 1.0 and np.all(np.diff(fmr5) >= 0)

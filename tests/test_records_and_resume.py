@@ -146,6 +146,14 @@ def test_newest_of_several_valid_records(tmp_path):
     assert find(tmp_path)["run_id"] == run_record(2)["run_id"]
 
 
+def test_record_without_start_time_is_the_oldest(tmp_path):
+    records.write(run_record(1, "2026-01-02T00:00:00+00:00"), SCORES, tmp_path)
+    undated = run_record(2)
+    del undated["started"]
+    records.write(undated, SCORES, tmp_path)
+    assert find(tmp_path)["run_id"] == run_record(1)["run_id"]
+
+
 def test_failure_markers_hidden_and_incomplete_files_are_ignored(tmp_path):
     path = records.write(run_record(1), SCORES, tmp_path)
     rec = json.loads(path.read_text())

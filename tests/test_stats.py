@@ -80,3 +80,9 @@ def test_paired_defaults_are_recorded():
     r = stats.paired([0.1, 0.2, 0.3], [0.2, 0.2, 0.2])
     assert (r.n_resamples, r.seed, r.n) == (2000, 0, 3)
     assert r.ci == stats.paired([0.1, 0.2, 0.3], [0.2, 0.2, 0.2], 2000, 0).ci
+
+
+def test_bootstrap_defaults():
+    v = np.random.default_rng(2).normal(0, 1, 30)
+    assert stats.bootstrap_ci(v) == stats.bootstrap_ci(v, n_resamples=2000, ci=0.95, seed=0)
+    assert stats.bootstrap_ci(v) != stats.bootstrap_ci(v, n_resamples=2001, ci=0.95, seed=0)
