@@ -111,9 +111,10 @@ def test_classical_baselines_separate_subjects_and_improve_with_gallery(make):
 
 def test_gallery_plus_queries_may_use_every_session_and_no_more():
     ds = synthetic_free_text(n_subjects=4, sessions=10)
-    p = TypeNetOpenSet(n_train=2, n_eval=2, gallery_size=5, n_queries=5, sessions=10)
+    kw = {"n_train": 2, "n_eval": 2, "n_queries": 5, "sessions": 10, "impostor_session": 9}
+    p = TypeNetOpenSet(gallery_size=5, **kw)
     assert len(p.split_subjects(ds)[0]) == 2  # 5 + 5 = 10 sessions: allowed
-    with pytest.raises(ValueError, match="exceeds 10 sessions"):
+    with pytest.raises(ValueError, match=r"(exceeds|must not exceed) (10 )?sessions"):
         TypeNetOpenSet(
             n_train=2, n_eval=2, gallery_size=6, n_queries=5, sessions=10
         ).split_subjects(ds)
@@ -121,7 +122,8 @@ def test_gallery_plus_queries_may_use_every_session_and_no_more():
 
 def test_sequences_take_the_first_sessions_only():
     ds = synthetic_free_text(n_subjects=3, sessions=12)
-    p = TypeNetOpenSet(n_train=2, n_eval=1, gallery_size=2, n_queries=2, sessions=10)
+    p = TypeNetOpenSet(n_train=2, n_eval=1, gallery_size=2, n_queries=2, sessions=10,
+                       impostor_session=9)  # fmt: skip
     seqs = p._sequences(ds.frame, ["2", "1"], m=7)
     assert len(seqs) == 2 * 10  # orders 0-9 of each subject, not 10 or 11
     first = ds.frame[(ds.frame["subject"] == "2") & (ds.frame["order"] == 0)].iloc[0]
