@@ -16,9 +16,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from incumbent import cli_args
 from incumbent.gate import compare as cmp
+from incumbent.gate import eligibility
 from incumbent.gate import leaderboard as lb
 from incumbent.running import records
+from incumbent.running.integrity import IntegrityError
 
 
 def sources(args) -> list[Path]:
@@ -53,7 +56,7 @@ def resolve_against(args, challenger: dict, recs: list[dict], refs) -> list[dict
     if getattr(args, "all_baselines", False):
         board = lb.boards(recs).get(lb.board_key(challenger))
         others = [r for r in (board.entries if board else [])
-                  if r["run_id"] != challenger["run_id"]
+                  if r["run_id"] != challenger["run_id"] and eligibility.eligible(r)
                   and r.get("config_hash") != challenger.get("config_hash")]  # fmt: skip
         if others:
             return others
@@ -67,22 +70,29 @@ def resolve_against(args, challenger: dict, recs: list[dict], refs) -> list[dict
     )
 
 
-def tolerances(pairs: list[str]) -> dict[str, float]:
-    out = {}
-    for pair in pairs or []:
-        name, _, value = pair.partition("=")
-        try:
-            out[name] = float(value)
-        except ValueError:
-            print(f"incumbent: --tolerance {pair!r}: expected METRIC=NUMBER", file=sys.stderr)
-            raise SystemExit(cmp.EXIT_USAGE) from None
+def tolerances(pairs, challenger: dict, command: str) -> dict[str, float]:
+    """``--tolerance`` pairs; a metric that is not one of the challenger's guards is an error
+    (a typo would otherwise leave the default tolerance in force, silently)."""
+    guards = lb.guard_metrics(challenger)
+    out = dict(pairs or [])
+    unknown = sorted(set(out) - set(guards))
+    if unknown:
+        cli_args.usage_error(command, f"--tolerance {', '.join(unknown)}: not a guard metric of "
+                             f"this protocol (guards: {', '.join(guards) or 'none'})")  # fmt: skip
     return out
 
 
 def do_leaderboard(args) -> int:
-    recs = lb.load(sources(args))
-    recs = [r for r in recs if (not args.dataset or r["dataset"]["name"] == args.dataset)
+    every = lb.load(sources(args))
+    recs = [r for r in every if (not args.dataset or r["dataset"]["name"] == args.dataset)
             and (not args.protocol or r["protocol"]["name"] == args.protocol)]  # fmt: skip
+    if not recs:  # never overwrite a leaderboard with an empty one
+        if args.dataset or args.protocol:
+            known = sorted({f"{r['dataset']['name']}/{r['protocol']['name']}" for r in every})
+            cli_args.usage_error("leaderboard", f"no records match --dataset {args.dataset} "
+                                 f"--protocol {args.protocol} (recorded: {', '.join(known)})")  # fmt: skip
+        print("incumbent leaderboard: no records found; nothing written", file=sys.stderr)
+        return cmp.EXIT_INCOMPARABLE
     boards = lb.boards(recs)
     print(lb.render(boards, fmt="simple"))
     out = Path(args.out) if args.out else lb.results_dir() / "leaderboard.md"
@@ -97,7 +107,7 @@ def run_comparison(args, challenger_ref: str, refs) -> tuple[cmp.Comparison, lis
     challenger = resolve(challenger_ref, recs)
     against = resolve_against(args, challenger, recs, refs)
     c = cmp.compare(
-        challenger, against, tolerances=tolerances(args.tolerance),
+        challenger, against, tolerances=tolerances(args.tolerance, challenger, args.command),
         default_tolerance=args.default_tolerance, alpha=args.alpha,
         n_resamples=args.resamples, seed=args.seed,
     )  # fmt: skip
@@ -146,6 +156,11 @@ def do_plot(args) -> int:
 def do_papers(args) -> int:
     from incumbent.reports import papers
 
+    if not lb.load([args.committed]):  # never regenerate papers.md from nothing
+        print(f"incumbent papers: no valid records in {args.committed}; nothing written",
+              file=sys.stderr)  # fmt: skip
+        return cmp.EXIT_INCOMPARABLE
+
     diff = papers.refresh(Path(args.file), Path(args.committed), check=args.check)
     if diff is None:
         print(f"{args.file} is up to date with {args.committed}")
@@ -176,41 +191,45 @@ def do_promote(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = cli_args.OneLineParser(
         prog="incumbent", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = ap.add_subparsers(dest="command", required=True)
 
-    src = argparse.ArgumentParser(add_help=False)
+    src = cli_args.OneLineParser(add_help=False)
     g = src.add_argument_group("where records are looked up")
     g.add_argument(
         "--records",
         action="append",
         metavar="DIR",
+        type=cli_args.existing_path,
         help="record folder or file (repeatable); replaces the defaults below",
     )
     g.add_argument("--committed-only", action="store_true", help="only incumbents/")
     g.add_argument("--local-only", action="store_true", help="only the local results folder")  # fmt: skip
 
-    stat = argparse.ArgumentParser(add_help=False)
+    stat = cli_args.OneLineParser(add_help=False)
     s = stat.add_argument_group("statistics")
-    s.add_argument("--alpha", type=float, default=cmp.ALPHA, help="significance level (0.05)")
+    s.add_argument(
+        "--alpha", type=cli_args.alpha, default=cmp.ALPHA, help="significance level (0.05)"
+    )
     s.add_argument(
         "--resamples",
-        type=int,
+        type=cli_args.resamples,
         default=cmp.N_RESAMPLES,
         help="subject bootstrap resamples (2000, at least 1000)",
     )
-    s.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
+    s.add_argument("--seed", type=cli_args.seed, default=0, help="bootstrap seed (0)")
     s.add_argument(
         "--tolerance",
         action="append",
         metavar="METRIC=VALUE",
+        type=cli_args.tolerance_pair,
         help="guard tolerance for one metric (repeatable)",
     )
     s.add_argument(
         "--default-tolerance",
-        type=float,
+        type=cli_args.tolerance_value,
         default=cmp.DEFAULT_TOLERANCE,
         help="guard tolerance for metrics not named by --tolerance (0.01, absolute)",
     )
@@ -249,13 +268,17 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fail instead of rerunning a record whose scores are missing",
     )
-    p.add_argument("--data-dir", help="data folder for such reruns (default: $INCUMBENT_DATA)")
+    p.add_argument(
+        "--data-dir",
+        type=cli_args.existing_dir,
+        help="data folder for such reruns (default: $INCUMBENT_DATA)",
+    )
     p.set_defaults(func=do_plot)
 
     p = sub.add_parser("papers", help="regenerate papers.md's generated blocks")
     p.add_argument("--check", action="store_true", help="exit 1 (and show a diff) when stale")
-    p.add_argument("--file", default=str(lb.ROOT / "papers.md"))
-    p.add_argument("--committed", default=str(lb.COMMITTED))
+    p.add_argument("--file", type=cli_args.existing_path, default=str(lb.ROOT / "papers.md"))
+    p.add_argument("--committed", type=cli_args.existing_dir, default=str(lb.COMMITTED))
     p.set_defaults(func=do_papers)
 
     p = sub.add_parser("promote", help="copy records into incumbents/ (newest per baseline)")
@@ -275,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (LookupError, cmp.Incomparable) as e:
+    except (LookupError, cmp.Incomparable, IntegrityError) as e:
         print(f"incumbent {args.command}: {e}", file=sys.stderr)
         return cmp.EXIT_INCOMPARABLE
 

@@ -119,7 +119,12 @@ def test_cite_has_every_field(store, capsys):
     assert "`toyproto` version 1" in md
     assert f"`{rec['git']['sha']}` (dirty" in md
     assert "`baseline=win` `seed=0`" in md
-    assert f"git checkout {rec['git']['sha']} && python run.py baseline=win seed=0" in md
+    # a dirty tree: no commit holds its code, so no reproduce command that cannot work
+    assert "git checkout" not in md and "reproduce: not possible from a commit" in md
+    clean = recs["good"]
+    assert run_cli("cite", clean["run_id"], "--records", root) == 0
+    md = capsys.readouterr().out
+    assert f"git checkout {clean['git']['sha']} && python run.py baseline=good seed=0" in md
 
 
 def test_cite_without_git_or_overrides(tmp_path, capsys):
@@ -132,15 +137,18 @@ def test_cite_without_git_or_overrides(tmp_path, capsys):
 
 def test_promote_keeps_the_newest_per_baseline(tmp_path, capsys):
     src, dest = tmp_path / "results", tmp_path / "incumbents"
-    old = eer_record("m", BASE, run_id="20260101T000000-m-old", reported={"eer_mean": 0.1})
-    new = eer_record("m", BASE, run_id="20260102T000000-m-new", reported={"eer_mean": 0.1})
+    paper = {"protocol": "killourhy2009", "params": {"n_train": 200, "n_impostor_reps": 5}}
+    old = eer_record("m", BASE, run_id="20260101T000000-m-old", reported={"eer_mean": 0.1},
+                     **paper)  # fmt: skip
+    new = eer_record("m", BASE, run_id="20260102T000000-m-new", reported={"eer_mean": 0.1},
+                     **paper)  # fmt: skip
     new["started"] = "2026-01-02T00:00:00+00:00"
-    mine = eer_record("inhouse", BASE, run_id="20260102T000000-inhouse-x")
+    mine = eer_record("inhouse", BASE, run_id="20260102T000000-inhouse-x", **paper)
     paths = [save(r, src) for r in (old, new, mine)]
     assert run_cli("promote", *paths, "--to", dest, "--reported-only") == 0
-    target = dest / "toy" / "toyproto-v1" / "m.json"
+    target = dest / "toy" / "killourhy2009-v1" / "m.json"
     assert json.loads(target.read_text())["run_id"] == new["run_id"]
-    assert not (dest / "toy" / "toyproto-v1" / "inhouse.json").exists()
+    assert not (dest / "toy" / "killourhy2009-v1" / "inhouse.json").exists()
     run_cli("promote", paths[0], "--to", dest)  # an older run does not replace a newer one
     assert json.loads(target.read_text())["run_id"] == new["run_id"]
     assert "is newer" in capsys.readouterr().out

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from incumbent import ROOT
+from incumbent.gate import eligibility
 from incumbent.running import records
 
 COMMITTED = ROOT / "incumbents"
@@ -68,14 +69,16 @@ def cell_label(key: tuple) -> str:
 
 
 def rank_key(record: dict):
-    """Sort key, best first; ties go to a committed record, then to the oldest run id
-    (an equal newcomer does not unseat the incumbent)."""
+    """Sort key, best first; records that may not be an incumbent (dirty tree, tuned sweep:
+    :mod:`incumbent.gate.eligibility`) rank after every eligible one; ties go to a committed
+    record, then to the oldest run id (an equal newcomer does not unseat the incumbent)."""
     metric = primary_metric(record)
     v = metric_value(record, metric)
     local = _source_name(record) != "committed"
+    barred = not eligibility.eligible(record)
     if v is None:
-        return (1, 0.0, local, record["run_id"])
-    return (0, -v if higher_is_better(metric) else v, local, record["run_id"])
+        return (barred, 1, 0.0, local, record["run_id"])
+    return (barred, 0, -v if higher_is_better(metric) else v, local, record["run_id"])
 
 
 def load(sources) -> list[dict]:
@@ -107,7 +110,8 @@ class Board:
 
     @property
     def incumbent(self) -> dict | None:
-        return self.entries[0] if self.entries else None
+        first = self.entries[0] if self.entries else None
+        return first if first is not None and eligibility.eligible(first) else None
 
 
 def boards(recs) -> dict[tuple, Board]:
@@ -133,6 +137,7 @@ def incumbent_for(record: dict, recs) -> dict | None:
         for r in recs
         if board_key(r) == board_key(record)
         and r["run_id"] != record["run_id"]
+        and eligibility.eligible(r)
         and not (r.get("config_hash") and r.get("config_hash") == record.get("config_hash"))
     ]
     return min(others, key=rank_key) if others else None
@@ -154,7 +159,9 @@ def table(board: Board) -> pd.DataFrame:
         )
         row = {
             "#": rank,
-            "baseline": r["baseline"] + (" (incumbent)" if rank == 1 else ""),
+            "baseline": r["baseline"]
+            + (" (incumbent)" if r is board.incumbent else "")
+            + "".join(f" [{why}]" for why in eligibility.reasons(r)),
             f"{primary} {arrow(primary)}": _fmt(value) + (f" ± {sd:.4f}" if sd is not None else ""),
             "paper": _fmt(reported),
         }

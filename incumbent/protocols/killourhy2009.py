@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from incumbent.protocols.base import Protocol, SubjectSplit
+from incumbent.running.preflight import positive_int
 
 
 class Killourhy2009(Protocol):
@@ -17,6 +18,7 @@ class Killourhy2009(Protocol):
     version = 1
 
     def __init__(self, n_train: int = 200, n_impostor_reps: int = 5):
+        positive_int(self.name, n_train=n_train, n_impostor_reps=n_impostor_reps)
         self.n_train = n_train
         self.n_impostor_reps = n_impostor_reps
 

@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from incumbent.data.cards import DataError
 from incumbent.evaluation import metrics
 from incumbent.protocols.base import Protocol
+from incumbent.protocols.checks import check_params
 
 
 def user_range(spec) -> list[int]:
@@ -129,6 +130,7 @@ class SapiMouse2021(Protocol):
         self.max_blocks = max_blocks
         self.score_norm = score_norm
         self.seed = seed
+        check_params(self)  # before any data is read
 
     def params(self) -> dict[str, Any]:
         return {

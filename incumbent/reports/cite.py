@@ -6,6 +6,7 @@ import shlex
 
 from incumbent.evaluation import stats
 from incumbent.gate.compare import Comparison
+from incumbent.gate.eligibility import is_dirty, reasons
 from incumbent.gate.leaderboard import (
     guard_metrics,
     higher_is_better,
@@ -14,8 +15,11 @@ from incumbent.gate.leaderboard import (
 )
 
 
-def reproduce_command(record: dict) -> str:
-    """The command that reruns ``record``: check out its commit, rerun its overrides."""
+def reproduce_command(record: dict) -> str | None:
+    """The command that reruns ``record``: check out its commit, rerun its overrides.
+    ``None`` for a dirty-tree record: no checkout holds the code that made it."""
+    if is_dirty(record):
+        return None
     sha = (record.get("git") or {}).get("sha")
     overrides = " ".join(shlex.quote(o) for o in record.get("overrides") or [])
     run = f"python run.py {overrides}".rstrip()
@@ -27,7 +31,9 @@ def git_line(record: dict) -> str:
     if not g.get("sha"):
         return "not recorded (the run was made outside a git checkout)"
     dirty = g.get("dirty")
-    state = {True: "dirty: uncommitted changes, the checkout alone may not reproduce it",
+    if is_dirty(record):
+        dirty = True
+    state = {True: "dirty: uncommitted or untracked code, no commit reproduces it",
              False: "clean", None: "dirty flag unknown"}[dirty]  # fmt: skip
     return f"`{g['sha']}` ({state})"
 
@@ -75,13 +81,15 @@ def cite(record: dict, comparison: Comparison | None = None, n_resamples: int = 
         f"- run: `{record['run_id']}`, seed {record.get('seed')}, config hash "
         f"`{record.get('config_hash')}`",
         f"- git: {git_line(record)}",
+        *[f"- NOT ELIGIBLE as an incumbent: {why}" for why in reasons(record)],
         f"- overrides: {overrides}",
-        "- reproduce:",
-        "",
-        "```bash",
-        reproduce_command(record),
-        "```",
     ]
+    command = reproduce_command(record)
+    if command is None:
+        lines.append("- reproduce: not possible from a commit (the run was made from a dirty "
+                     "tree; commit the code and rerun to get a citable record)")  # fmt: skip
+    else:
+        lines += ["- reproduce:", "", "```bash", command, "```"]
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,8 @@ from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 
 from incumbent.evaluation import metrics
-from incumbent.running import records, resume
+from incumbent.gate.eligibility import is_paper_setting
+from incumbent.running import preflight, records, resume
 from incumbent.running.baseline import seeded
 
 
@@ -55,8 +56,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     check_compatible(cfg)
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    dataset = instantiate(cfg.dataset.loader)
+    # fail early (incumbent/running/preflight.py): parameters, then the results folder,
+    # before any data is read
     protocol = instantiate(cfg.protocol)
+    preflight.check_seed(cfg.seed)
+    preflight.check_writable(cfg.paths.results_dir)
+    dataset = instantiate(cfg.dataset.loader)
     config = OmegaConf.to_container(cfg, resolve=True)
     code_version = resume.code_version()
     if not cfg.get("force", False):  # resume rule: see incumbent/running/resume.py
@@ -92,13 +97,14 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         },
         "seed": int(cfg.seed),
         "metrics": summary,
-        "reported": reported_for(cfg, dataset.name, protocol.name),
+        "reported": reported_for(cfg, dataset.name, protocol),
         "per_subject": table.to_dict(orient="records"),
         "git": records.git_state(),
         "config": config,
         "config_hash": records.config_hash(config),
         "code_version": code_version,
         "overrides": hydra_overrides(),
+        "sweep": preflight.sweep_info(),
         "command": records.command_line(),
         "versions": records.versions(),
         "started": started,
@@ -113,10 +119,13 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     return record
 
 
-def reported_for(cfg: DictConfig, dataset: str, protocol: str) -> dict[str, float] | None:
-    """The paper's published values for this baseline on this dataset/protocol, if any."""
+def reported_for(cfg: DictConfig, dataset: str, protocol) -> dict[str, float] | None:
+    """The paper's published values for this baseline on this dataset/protocol, if any,
+    and only under the paper's protocol parameters (another setting is another number)."""
+    if not is_paper_setting(protocol.name, protocol.params()):
+        return None
     rep = cfg.baseline.get("reported") or {}
-    got = OmegaConf.select(OmegaConf.create(dict(rep)), f"{dataset}.{protocol}")
+    got = OmegaConf.select(OmegaConf.create(dict(rep)), f"{dataset}.{protocol.name}")
     return OmegaConf.to_container(got) if got is not None else None
 
 

@@ -32,6 +32,8 @@ PACKAGES = (
     "hydra-core", "omegaconf", "datasets",
 )  # fmt: skip
 SCHEMA = 1
+CODE_PATHS = ("incumbent", "baselines", "conf", "run.py")
+"""The kit's code and config: changes here (untracked files too) make a tree dirty."""
 
 
 def git_state(root: Path = ROOT) -> dict[str, Any]:
@@ -42,7 +44,11 @@ def git_state(root: Path = ROOT) -> dict[str, Any]:
 
     try:
         sha = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+        # untracked files under the code folders count: a new baseline added as files
+        # (conf/baseline/x.yaml + baselines/x.py) is not at that commit
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no")) or bool(
+            git("ls-files", "--others", "--exclude-standard", "--", *CODE_PATHS)
+        )
     except (subprocess.CalledProcessError, FileNotFoundError):
         return {"sha": None, "dirty": None}
     return {"sha": sha, "dirty": dirty}
@@ -128,13 +134,11 @@ def _json_default(o):
 
 
 def read(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        rec = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: not a readable run record ({e})") from e
-    rec["_path"] = str(path)
-    return rec
+    """The record at ``path``, checked (:mod:`incumbent.running.integrity`); raises
+    :class:`~incumbent.running.integrity.IntegrityError` (a ``ValueError``) if it fails."""
+    from incumbent.running import integrity
+
+    return integrity.load(path)
 
 
 def read_scores(record: dict[str, Any]):
@@ -145,21 +149,12 @@ def read_scores(record: dict[str, Any]):
 
 
 def iter_records(*roots: str | Path):
-    """Every record JSON under the given folders (sorted by path)."""
+    """Every record under the given folders (sorted by path) that passes the integrity
+    checks; each one that does not is skipped with one warning naming file and check."""
+    from incumbent.running import integrity
+
     for root in roots:
-        root = Path(root)
-        if root.is_file():
-            yield read(root)
-            continue
-        for path in sorted(root.rglob("*.json")):
-            if path.name.startswith("."):
-                continue
-            try:
-                rec = read(path)
-            except ValueError:
-                continue
-            if "run_id" in rec and "metrics" in rec:
-                yield rec
+        yield from integrity.iter_valid(root)
 
 
 def find(run_id_or_path: str, *roots: str | Path) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from typing import Any
 from incumbent import ROOT
 from incumbent.running import records
 
-CODE_PATHS = ("incumbent", "baselines", "conf", "run.py")
+CODE_PATHS = records.CODE_PATHS
 """What counts as code for the dirty-tree digest (tests, docs, experiments do not)."""
 
 

@@ -1,0 +1,83 @@
+"""The ``incumbent`` command's argument contract: a bad argument is exit 2 with one line.
+
+``argparse`` already exits 2 on a parse error; :class:`OneLineParser` makes its message a
+single line (no usage block, no traceback), and the ``type=`` validators below check
+ranges while parsing, so nothing out of range reaches the statistics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def usage_error(command: str, message: str):
+    """Exit 2 with one line, for checks that need the records (after parsing)."""
+    print(f"incumbent {command}: error: {message}", file=sys.stderr)
+    raise SystemExit(EXIT_USAGE)
+
+
+def _number(text: str, kind):
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a{'n integer' if kind is int else ' number'}"
+        ) from None
+
+
+def alpha(text: str) -> float:
+    v = _number(text, float)
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"{text}: a significance level lies in (0, 1)")
+    return v
+
+
+def resamples(text: str) -> int:
+    v = _number(text, int)
+    if v < 1000:
+        raise argparse.ArgumentTypeError(f"{text}: use at least 1000 bootstrap resamples")
+    return v
+
+
+def seed(text: str) -> int:
+    v = _number(text, int)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text}: a seed is an integer >= 0")
+    return v
+
+
+def tolerance_value(text: str) -> float:
+    v = _number(text, float)
+    if not 0 <= v < 1:  # absolute, on rates and AUCs in [0, 1]
+        raise argparse.ArgumentTypeError(f"{text}: a tolerance lies in [0, 1)")
+    return v
+
+
+def tolerance_pair(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected METRIC=NUMBER")
+    return name, tolerance_value(value)
+
+
+def existing_path(text: str) -> Path:
+    p = Path(text)
+    if not p.exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such file or folder")
+    return p
+
+
+def existing_dir(text: str) -> Path:
+    p = existing_path(text)
+    if not p.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: not a folder")
+    return p
