@@ -20,7 +20,7 @@ def main(cfg: DictConfig) -> float:
         print(f"n/a: {e}")
         return float("nan")
     except Exception as e:
-        failure = sweep.write_failure(cfg, e)
+        failure = sweep.write_failure(cfg, e)  # never raises: `e` stays the error reported
         if not sweep.is_multirun():
             raise
         # a multirun goes on with the other jobs; SweepSummary reports this one at the end

@@ -20,6 +20,7 @@ from incumbent import cli_args
 from incumbent.gate import compare as cmp
 from incumbent.gate import eligibility
 from incumbent.gate import leaderboard as lb
+from incumbent.reports.safe_config import UnsafeConfig
 from incumbent.running import records
 from incumbent.running.integrity import IntegrityError
 
@@ -70,18 +71,6 @@ def resolve_against(args, challenger: dict, recs: list[dict], refs) -> list[dict
     )
 
 
-def tolerances(pairs, challenger: dict, command: str) -> dict[str, float]:
-    """``--tolerance`` pairs; a metric that is not one of the challenger's guards is an error
-    (a typo would otherwise leave the default tolerance in force, silently)."""
-    guards = lb.guard_metrics(challenger)
-    out = dict(pairs or [])
-    unknown = sorted(set(out) - set(guards))
-    if unknown:
-        cli_args.usage_error(command, f"--tolerance {', '.join(unknown)}: not a guard metric of "
-                             f"this protocol (guards: {', '.join(guards) or 'none'})")  # fmt: skip
-    return out
-
-
 def do_leaderboard(args) -> int:
     every = lb.load(sources(args))
     recs = [r for r in every if (not args.dataset or r["dataset"]["name"] == args.dataset)
@@ -107,7 +96,7 @@ def run_comparison(args, challenger_ref: str, refs) -> tuple[cmp.Comparison, lis
     challenger = resolve(challenger_ref, recs)
     against = resolve_against(args, challenger, recs, refs)
     c = cmp.compare(
-        challenger, against, tolerances=tolerances(args.tolerance, challenger, args.command),
+        challenger, against, tolerances=cli_args.tolerances(args.tolerance, challenger, args.command),
         default_tolerance=args.default_tolerance, alpha=args.alpha,
         n_resamples=args.resamples, seed=args.seed,
     )  # fmt: skip
@@ -298,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (LookupError, cmp.Incomparable, IntegrityError) as e:
+    except (LookupError, cmp.Incomparable, IntegrityError, UnsafeConfig) as e:
         print(f"incumbent {args.command}: {e}", file=sys.stderr)
         return cmp.EXIT_INCOMPARABLE
 

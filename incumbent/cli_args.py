@@ -69,6 +69,20 @@ def tolerance_pair(text: str) -> tuple[str, float]:
     return name, tolerance_value(value)
 
 
+def tolerances(pairs, challenger: dict, command: str) -> dict[str, float]:
+    """``--tolerance`` pairs; a metric that is not one of the challenger's guards is an error
+    (a typo would otherwise leave the default tolerance in force, silently)."""
+    from incumbent.gate.leaderboard import guard_metrics
+
+    guards = guard_metrics(challenger)
+    out = dict(pairs or [])
+    unknown = sorted(set(out) - set(guards))
+    if unknown:
+        usage_error(command, f"--tolerance {', '.join(unknown)}: not a guard metric of this "
+                    f"protocol (guards: {', '.join(guards) or 'none'})")  # fmt: skip
+    return out
+
+
 def existing_path(text: str) -> Path:
     p = Path(text)
     if not p.exists():

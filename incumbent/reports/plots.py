@@ -6,8 +6,9 @@ impostor scores in one set (one global threshold). The marked point is the poole
 EER (per-subject thresholds; the protocol's primary metric); the legend gives both.
 
 Committed incumbents carry no scores; :func:`scores_for` regenerates them by rerunning
-the record's resolved config and refuses them unless the per-subject metrics come out
-identical to the record's.
+the record's resolved config (only when every ``_target_`` in it is one the kit itself
+configures: :mod:`incumbent.reports.safe_config`) and refuses them unless the per-subject
+metrics come out identical to the record's.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from scipy.stats import norm  # noqa: E402
 
 from incumbent.evaluation import metrics  # noqa: E402
 from incumbent.gate.leaderboard import COMMITTED, metric_value, results_dir  # noqa: E402
-from incumbent.running import records
+from incumbent.reports import safe_config  # noqa: E402
+from incumbent.running import records  # noqa: E402
 
 DET_TICKS = [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.95]
 
@@ -74,7 +76,8 @@ def regenerate_scores(record: dict, progress: bool = True, data_dir=None) -> pd.
     from incumbent.data.cards import default_data_dir
     from incumbent.running import pipeline
 
-    config = dict(record["config"])
+    config = dict(record.get("config") or {})
+    safe_config.check(config, record["run_id"])  # before anything is instantiated
     data_dir = str(data_dir or default_data_dir())
     with tempfile.TemporaryDirectory() as tmp:
         cfg = OmegaConf.create(config)

@@ -23,7 +23,6 @@ does not; ``compare`` instead refuses a failing record with exit 4.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import math
 import re
@@ -33,11 +32,18 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from incumbent.running.manifest import (  # noqa: F401  (re-exported: one module to import)
+    MANIFEST,
+    is_record_file,
+    manifest_root,
+    read_manifest,
+    record_files,
+    sha256_file,
+    verify_manifest,
+    write_manifest,
+)
 from incumbent.running.record_schema import RECORD_SCHEMA
 
-MANIFEST = "MANIFEST.sha256"
-NOT_RECORDS = {"job_status.json", "sweep_summary.json", "continuous.json", "row_issues.json"}
-"""JSON files the kit writes beside records that are not records (never warned about)."""
 RATE = re.compile(r"^(eer|auc|fnmr|fmr|far|frr|zero_miss|hter|tar|gar|acc|rank\d|dir|fpir|fnir)")
 TOLERANCE = 1e-9  # summary vs rows: the same floats, summed in the same order
 
@@ -51,16 +57,6 @@ class IntegrityError(ValueError):
     def __init__(self, path: str | Path | None, check: str):
         self.path, self.check = str(path), check
         super().__init__(f"{path}: {check}")
-
-
-def is_record_file(path: Path) -> bool:
-    """Whether a ``.json`` file under a records folder is meant to be a run record."""
-    return not (
-        path.name.startswith(".")
-        or path.name.endswith(".failed.json")
-        or path.name in NOT_RECORDS
-        or "_failed" in path.parts
-    )
 
 
 def load(path: str | Path) -> dict[str, Any]:
@@ -152,40 +148,6 @@ def _summary(rec: dict) -> str | None:
     return None
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-# -- manifest of committed records ---------------------------------------------------------
-
-
-def manifest_root(path: Path) -> Path | None:
-    """The nearest folder above ``path`` holding a ``MANIFEST.sha256``, if any."""
-    for parent in Path(path).resolve().parents:
-        if (parent / MANIFEST).is_file():
-            return parent
-    return None
-
-
-@functools.cache
-def _read_manifest(file: Path, mtime_ns: int) -> dict[str, str]:
-    out = {}
-    for line in file.read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            digest, _, rel = line.partition("  ")
-            out[rel.strip()] = digest.strip()
-    return out
-
-
-def read_manifest(root: Path) -> dict[str, str]:
-    file = Path(root) / MANIFEST
-    return _read_manifest(file, file.stat().st_mtime_ns)
-
-
 def _manifest(path: Path) -> str | None:
     root = manifest_root(path)
     if root is None:
@@ -197,52 +159,6 @@ def _manifest(path: Path) -> str | None:
     if sha256_file(path) != want:
         return f"manifest: sha256 differs from {root / MANIFEST} (edited after it was promoted)"
     return None
-
-
-def record_files(root: Path) -> list[Path]:
-    return sorted(p for p in Path(root).rglob("*.json") if is_record_file(p.relative_to(root)))
-
-
-def write_manifest(root: Path, written=(), rebuild: bool = False) -> tuple[Path, list[str]]:
-    """(Re)write ``root/MANIFEST.sha256``: one ``<sha256>  <relative path>`` line per record.
-
-    A file keeps its line when it was just ``written`` (by ``promote``) or still has the
-    hash already listed; a file edited since it was listed, or added by hand, is left out
-    (and named in the returned list) unless ``rebuild``, the explicit act of trusting the
-    folder as it is (e.g. after a merge). Without a manifest yet, every file is listed.
-    """
-    from incumbent.running.records import atomic_write_bytes
-
-    root = Path(root)
-    old = read_manifest(root) if (root / MANIFEST).is_file() else None
-    fresh = {Path(p).resolve() for p in written}
-    lines, left_out = [], []
-    for p in record_files(root):
-        rel, digest = p.relative_to(root).as_posix(), sha256_file(p)
-        if rebuild or old is None or p.resolve() in fresh or old.get(rel) == digest:
-            lines.append(f"{digest}  {rel}")
-        else:
-            left_out.append(rel)
-    atomic_write_bytes(root / MANIFEST, ("\n".join(lines) + "\n").encode())
-    return root / MANIFEST, left_out
-
-
-def verify_manifest(root: Path) -> list[str]:
-    """Problems with ``root``'s manifest: unlisted, edited or missing record files."""
-    root = Path(root)
-    if not (root / MANIFEST).is_file():
-        return [f"{root / MANIFEST} is missing"]
-    listed = dict(read_manifest(root))
-    problems = []
-    for p in record_files(root):
-        rel = p.relative_to(root).as_posix()
-        want = listed.pop(rel, None)
-        if want is None:
-            problems.append(f"{rel}: not listed in {MANIFEST}")
-        elif sha256_file(p) != want:
-            problems.append(f"{rel}: sha256 differs from {MANIFEST}")
-    problems += [f"{rel}: listed in {MANIFEST} but missing" for rel in listed]
-    return problems
 
 
 # -- scores beside the record --------------------------------------------------------------

@@ -32,6 +32,8 @@ PACKAGES = (
     "hydra-core", "omegaconf", "datasets",
 )  # fmt: skip
 SCHEMA = 1
+NUMERIC_PACKAGES = ("numpy", "scipy", "pandas", "scikit-learn", "torch", "lightning")
+"""Packages whose version can move a number: the resume rule requires them equal."""
 CODE_PATHS = ("incumbent", "baselines", "conf", "run.py")
 """The kit's code and config: changes here (untracked files too) make a tree dirty."""
 
@@ -69,10 +71,25 @@ def versions() -> dict[str, str | None]:
     return dict(_versions())
 
 
+MACHINE_LOCAL_KEYS = ("data_dir", "results_dir", "cache_dir", "out_dir")
+"""Config keys that name folders of this machine: the same run elsewhere has other values."""
+
+
+def _without_machine_paths(node):
+    if isinstance(node, dict):
+        return {k: _without_machine_paths(v) for k, v in node.items()
+                if k not in MACHINE_LOCAL_KEYS}  # fmt: skip
+    if isinstance(node, list):
+        return [_without_machine_paths(v) for v in node]
+    return node
+
+
 def config_hash(config: dict[str, Any]) -> str:
-    """Hash of the parts of a config that can move numbers (not paths or display)."""
+    """Hash of the parts of a config that can move numbers: not paths (``paths`` and any
+    data / results / cache / output folder nested elsewhere, e.g. a loader's ``data_dir``),
+    not display or control flags."""
     keep = {k: v for k, v in config.items() if k not in ("paths", "progress", "hydra", "force")}
-    blob = json.dumps(keep, sort_keys=True, default=str).encode()
+    blob = json.dumps(_without_machine_paths(keep), sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
