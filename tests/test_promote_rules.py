@@ -116,3 +116,37 @@ def test_cite_of_a_dirty_record_says_so_and_gives_no_reproduce_command(tmp_path,
     md = capsys.readouterr().out
     assert "dirty" in md and "NOT ELIGIBLE as an incumbent: dirty tree" in md
     assert "git checkout" not in md and "python run.py" not in md
+
+
+def test_an_optuna_sweep_marks_its_records_tuned_and_a_grid_does_not(tmp_path):
+    import os
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "INCUMBENT_RESULTS": str(tmp_path / "results"),
+           "PYTHONPATH": os.pathsep.join([str(root / "tests"), str(root)])}  # fmt: skip
+    common = ["dataset.loader._target_=conftest.synthetic_dataset", "~dataset.loader.data_dir",
+              "progress=false"]  # fmt: skip
+    optuna = [sys.executable, "run.py", "-m", "hydra/sweeper=optuna_isolation_forest",
+              "hydra.sweeper.n_trials=2", "hydra.sweeper.n_jobs=1",
+              f"hydra.sweep.dir={tmp_path / 'tuned'}", *common]  # fmt: skip
+    grid = [sys.executable, "run.py", "-m", "baseline=manhattan", "seed=0,1",
+            f"hydra.sweep.dir={tmp_path / 'grid'}", *common]  # fmt: skip
+    for cmd in (optuna, grid):
+        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    recs = lb.load([tmp_path / "results"])
+    tuned = [r for r in recs if r["baseline"] == "isolation_forest"]
+    plain = [r for r in recs if r["baseline"] == "manhattan"]
+    assert len(tuned) == 2 and len(plain) == 2
+    assert all(r["sweep"]["tuned"] and "Optuna" in r["sweep"]["sweeper"] for r in tuned)
+    assert all(r["sweep"] == {"sweeper": r["sweep"]["sweeper"], "tuned": False} for r in plain)
+    assert all(eligibility.sweeper(r) for r in tuned)
+    assert not any(eligibility.sweeper(r) for r in plain)
+    # (this checkout may have uncommitted code: judge the sweeps alone, as on a clean tree)
+    for r in recs:
+        r["git"]["dirty"], r["code_version"] = False, "clean"
+    board = lb.boards(recs)[lb.board_key(plain[0])]
+    assert board.incumbent["baseline"] == "manhattan"  # even if a tuned run scored better
+    assert all(not eligibility.eligible(r) for r in tuned)

@@ -46,11 +46,9 @@ def git_state(root: Path = ROOT) -> dict[str, Any]:
 
     try:
         sha = git("rev-parse", "HEAD")
-        # untracked files under the code folders count: a new baseline added as files
-        # (conf/baseline/x.yaml + baselines/x.py) is not at that commit
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no")) or bool(
-            git("ls-files", "--others", "--exclude-standard", "--", *CODE_PATHS)
-        )
+        # changes to the kit's code and config, untracked files included: a new baseline
+        # added as files (conf/baseline/x.yaml + baselines/x.py) is not at that commit
+        dirty = bool(git("status", "--porcelain", "--untracked-files=all", "--", *CODE_PATHS))
     except (subprocess.CalledProcessError, FileNotFoundError):
         return {"sha": None, "dirty": None}
     return {"sha": sha, "dirty": dirty}
