@@ -7,7 +7,8 @@ results folder (``$INCUMBENT_RESULTS`` or ``results/``), or in ``--records`` fol
 Exit codes: 0 success (for ``compare``: the challenger wins significantly and no guard
 regresses); 1 ``compare``: no significant win / ``papers --check``: papers.md is stale;
 2 bad command line; 3 ``compare``: lateral move (significant win, a guard regresses);
-4 a record was not found or two records are not comparable.
+4 a record was not found, fails its integrity checks (docs/integrity.md), is unsafe to
+rebuild, or two records are not comparable; ``leaderboard`` / ``papers`` found no records.
 """
 
 from __future__ import annotations

@@ -75,11 +75,12 @@ def test_compare_refuses_a_failing_record_with_exit_4(cell, capsys):
         (lambda r: r.pop("protocol"), "schema"),
         (lambda r: r["per_subject"][0].update(eer=float("nan")), "finite"),
         (lambda r: r["per_subject"][0].update(eer=1.5), "range"),
+        (lambda r: r["per_subject"][0].update(eer="0.1"), "per-subject"),
         (lambda r: r.update(run_id="../../escape"), "schema"),
         (lambda r: r["per_subject"].append(dict(r["per_subject"][0])), "per-subject"),
     ],
     ids=["negative-eer", "string-metric", "no-protocol", "nan", "rate-above-1", "path-run-id",
-         "duplicate-subject"],
+         "duplicate-subject", "string-per-subject"],
 )  # fmt: skip
 def test_bad_records_are_warned_and_skipped_never_a_crash(cell, capsys, change, check):
     root, inc, ch = cell
@@ -104,7 +105,10 @@ def test_extra_metric_keys_and_blocks_are_accepted(cell):
     root, _, ch = cell
 
     def grow(r):
-        r["metrics"].update(hter_eval_eer=0.1, rank1=0.9, amrt_mean=12.5, n_train_subjects=40)
+        r["metrics"].update(hter_eval_eer=0.1, rank1=0.9, amrt_mean=12.5, n_train_subjects=40,
+                            eer_threshold=-3.2)  # fmt: skip
+        for row in r["per_subject"]:
+            row["group"] = "f"  # a text attribute per subject (fairness reports)
         r.update(provenance={"outside": True}, trials={"n": 3}, split={"dev": 0.5})
 
     edit(Path(ch["_path"]), grow)

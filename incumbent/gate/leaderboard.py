@@ -154,9 +154,10 @@ def table(board: Board) -> pd.DataFrame:
     for rank, r in enumerate(board.entries, 1):
         sd = r["metrics"].get(f"{primary}_sd")
         value = metric_value(r, primary)
-        reported = (r.get("reported") or {}).get(
-            f"{primary}_mean", (r.get("reported") or {}).get(primary)
-        )
+        rep = r.get("reported") or {}
+        if not eligibility.is_paper_setting(r["protocol"]["name"], r["protocol"].get("params")):
+            rep = {}  # a paper's value belongs to the paper's protocol setting only
+        reported = rep.get(f"{primary}_mean", rep.get(primary))
         row = {
             "#": rank,
             "baseline": r["baseline"]

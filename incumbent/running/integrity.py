@@ -45,6 +45,7 @@ from incumbent.running.manifest import (  # noqa: F401  (re-exported: one module
 from incumbent.running.record_schema import RECORD_SCHEMA
 
 RATE = re.compile(r"^(eer|auc|fnmr|fmr|far|frr|zero_miss|hter|tar|gar|acc|rank\d|dir|fpir|fnir)")
+NOT_RATES = ("threshold", "_thr", "_time_s", "_loss", "_count", "_n_")
 TOLERANCE = 1e-9  # summary vs rows: the same floats, summed in the same order
 
 _validator = Draft202012Validator(RECORD_SCHEMA)
@@ -90,13 +91,18 @@ def check(rec: Any, path: str | Path | None = None) -> None:
             raise IntegrityError(path, problem)
 
 
+def _is_number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
 def _columns(rec: dict) -> dict[str, list]:
+    """Per-subject numeric columns (text columns, e.g. a demographic group, are left out)."""
     cols: dict[str, list] = {}
     for row in rec["per_subject"]:
         for k, v in row.items():
             if k != "subject":
                 cols.setdefault(k, []).append(v)
-    return cols
+    return {k: vs for k, vs in cols.items() if any(_is_number(v) for v in vs)}
 
 
 def _finite(rec: dict) -> str | None:
@@ -104,6 +110,8 @@ def _finite(rec: dict) -> str | None:
         if not math.isfinite(v):
             return f"finite: metrics.{k} is {v}"
     for k, values in _columns(rec).items():
+        if not all(v is None or _is_number(v) for v in values):
+            return f"per-subject: column {k} mixes numbers and other values"
         if any(v is not None and not math.isfinite(v) for v in values):
             return f"finite: per_subject column {k} holds NaN or inf"
     return None
@@ -111,7 +119,7 @@ def _finite(rec: dict) -> str | None:
 
 def is_rate(metric: str) -> bool:
     """Rates (and their sd) lie in [0, 1]; counts, times and losses do not."""
-    return bool(RATE.match(metric)) and not metric.endswith(("_time_s", "_loss"))
+    return bool(RATE.match(metric)) and not any(w in metric for w in NOT_RATES)
 
 
 def _rates(rec: dict) -> str | None:
@@ -129,8 +137,8 @@ def _per_subject(rec: dict) -> str | None:
     if len(set(subjects)) != len(subjects):
         return "per-subject: a subject appears twice"
     primary = rec["protocol"]["primary_metric"]
-    if any(row.get(primary) is None for row in rec["per_subject"]):
-        return f"per-subject: a row lacks the primary metric {primary}"
+    if not all(_is_number(row.get(primary)) for row in rec["per_subject"]):
+        return f"per-subject: a row lacks a numeric primary metric {primary}"
     return None
 
 

@@ -63,7 +63,8 @@ RECORD_SCHEMA = {
                 "type": "object",
                 "required": ["subject"],
                 "properties": {"subject": {"type": ["string", "integer"]}},
-                "additionalProperties": {"type": ["number", "null"]},
+                # numbers (metrics) or text (e.g. a demographic group for fairness reports)
+                "additionalProperties": {"type": ["number", "string", "boolean", "null"]},
             },
         },
         "git": {
