@@ -50,7 +50,32 @@ def test_other_parameters_never_replace_the_incumbent(tmp_path, capsys):
     for flag in ([], ["--force"]):
         assert run_cli("promote", path, "--to", dest, *flag) == 0
         assert json.loads(target.read_text())["run_id"] == inc["run_id"]
-        assert "other protocol parameters" in capsys.readouterr().out
+    # it is committed beside it, a board of its own
+    (own,) = target.parent.glob("manhattan_scaled.params-*.json")
+    assert json.loads(own.read_text())["run_id"] == other["run_id"]
+    boards = lb.boards(lb.load([dest]))
+    assert {b.incumbent["run_id"] for b in boards.values()} == {inc["run_id"], other["run_id"]}
+
+
+def test_a_committed_record_of_other_parameters_is_never_replaced(tmp_path):
+    from incumbent.gate import promote
+    from incumbent.running import integrity
+
+    dest = tmp_path / "incumbents"
+    paper = eer_record("manhattan_scaled", BASE, run_id="20260103T000000-manhattan_scaled-c",
+                       **PAPER)  # fmt: skip
+    # a file at the paper-setting name holding other parameters (committed before the rule)
+    other = eer_record("manhattan_scaled", BASE - 0.05, protocol="killourhy2009",
+                       run_id="20260102T000000-manhattan_scaled-bbbbbb",
+                       params={"n_train": 100, "n_impostor_reps": 5})  # fmt: skip
+    target = promote.destination(paper, dest)
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps(other))
+    integrity.write_manifest(dest, rebuild=True)
+    for force in (False, True):
+        msgs = promote.promote([paper], root=dest, force=force)
+        assert "other protocol parameters" in msgs[0]
+        assert json.loads(target.read_text())["run_id"] == other["run_id"]
 
 
 @pytest.mark.parametrize(

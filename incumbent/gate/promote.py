@@ -6,7 +6,8 @@ parameters, baseline) the newest of the given records is kept. Rules:
 
 * a record from a dirty tree or a tuned sweep is refused (:mod:`incumbent.gate.eligibility`);
   one failing its integrity checks never gets here (reading it fails);
-* a committed record of **other protocol parameters** is never replaced, even with ``force``;
+* a committed record of **other protocol parameters** is never replaced, even with ``force``
+  (a run outside the paper's setting is committed under a name of its own, :func:`destination`);
 * an existing committed record is replaced only by a newer run unless ``force``;
 * ``reported_only`` keeps only records whose paper value applies (the paper's setting).
 
@@ -16,6 +17,7 @@ which every later read of the committed records checks.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -25,8 +27,15 @@ from incumbent.running import integrity, records
 
 
 def destination(record: dict, root: Path = COMMITTED) -> Path:
+    """``<baseline>.json``; under parameters other than the paper's setting (where the
+    protocol has one), ``<baseline>.params-<hash>.json``, a board of its own."""
     d, p = record["dataset"]["name"], record["protocol"]
-    return Path(root) / d / f"{p['name']}-v{p['version']}" / f"{record['baseline']}.json"
+    name = record["baseline"]
+    known = p["name"] in eligibility.paper_params()
+    if known and not eligibility.is_paper_setting(p["name"], p.get("params")):
+        blob = json.dumps(p.get("params") or {}, sort_keys=True, default=str).encode()
+        name += f".params-{hashlib.sha256(blob).hexdigest()[:8]}"
+    return Path(root) / d / f"{p['name']}-v{p['version']}" / f"{name}.json"
 
 
 def _age(r: dict) -> tuple[str, str]:
