@@ -91,6 +91,13 @@ def paper_params() -> dict[str, dict]:
     return out
 
 
+def reported_applies(record: dict) -> bool:
+    """Whether a record's stored ``reported`` value may be shown or used: its parameters are
+    its protocol's paper setting (a protocol without a known one is taken as stored)."""
+    p = record["protocol"]
+    return p["name"] not in paper_params() or is_paper_setting(p["name"], p.get("params"))
+
+
 def is_paper_setting(protocol_name: str, params: dict | None) -> bool:
     """Whether ``params`` are the paper's setting of protocol ``protocol_name``."""
     want = paper_params().get(protocol_name)

@@ -155,7 +155,7 @@ def table(board: Board) -> pd.DataFrame:
         sd = r["metrics"].get(f"{primary}_sd")
         value = metric_value(r, primary)
         rep = r.get("reported") or {}
-        if not eligibility.is_paper_setting(r["protocol"]["name"], r["protocol"].get("params")):
+        if not eligibility.reported_applies(r):
             rep = {}  # a paper's value belongs to the paper's protocol setting only
         reported = rep.get(f"{primary}_mean", rep.get(primary))
         row = {

@@ -50,7 +50,7 @@ def _refusal(r: dict, reported_only: bool) -> str | None:
         p = r["protocol"]
         if not r.get("reported"):
             return f"skipped {r['run_id']}: no reported value (--reported-only)"
-        if not eligibility.is_paper_setting(p["name"], p.get("params")):
+        if not eligibility.reported_applies(r):
             return (f"skipped {r['run_id']}: protocol parameters {p.get('params')} are not the "
                     "paper's, so its reported value does not apply (--reported-only)")  # fmt: skip
     return None

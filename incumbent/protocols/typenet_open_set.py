@@ -60,8 +60,8 @@ class TypeNetOpenSet(Protocol):
         if gallery_size + n_queries > sessions or impostor_session >= sessions:
             raise ParameterError(
                 f"{self.name}: gallery_size {gallery_size} + n_queries {n_queries} must not "
-                f"exceed sessions {sessions}, and impostor_session {impostor_session} must be "
-                "below it"
+                f"exceed sessions {sessions} (gallery and queries would overlap), and "
+                f"impostor_session {impostor_session} must be below it"
             )
         self.n_train = n_train
         self.n_eval = n_eval

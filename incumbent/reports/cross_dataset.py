@@ -79,8 +79,11 @@ def cells_from_sweep(sweep_dir: str | Path) -> list[dict[str, Any]]:
         cell = {"dataset": _override(ov, "dataset"), "baseline": _override(ov, "baseline"),
                 "status": job["status"]}  # fmt: skip
         if job["status"] in ("ok", "skipped") and job.get("record"):
-            cell["record"] = records.read(job["record"])
-            cell["baseline"] = cell["record"]["baseline"]
+            try:
+                cell["record"] = records.read(job["record"])
+                cell["baseline"] = cell["record"]["baseline"]
+            except ValueError as e:  # fails its integrity checks: reported, never used
+                cell.update(status="failed", error=f"record not trusted ({e})")
         else:
             cell["error"] = job.get("error") or f"job {job['status']} (see {job['dir']})"
         cells.append(cell)
