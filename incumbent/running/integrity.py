@@ -77,18 +77,39 @@ def check(rec: Any, path: str | Path | None = None) -> None:
     if not isinstance(rec, dict):
         raise IntegrityError(path, f"json: a record is an object, found {type(rec).__name__}")
     body = {k: v for k, v in rec.items() if not k.startswith("_")}
-    error = next(iter(sorted(_validator.iter_errors(body), key=lambda e: e.path)), None)
+    # jsonschema walks the per-subject rows slowly (thousands of rows in a large record):
+    # it validates the first row; _rows checks every row against the same rule
+    rows = body.get("per_subject")
+    sample = {**body, "per_subject": rows[:1]} if isinstance(rows, list) else body
+    error = next(iter(sorted(_validator.iter_errors(sample), key=lambda e: e.path)), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise IntegrityError(path, f"schema: {where}: {error.message}")
+    bad_row = _rows(rows)
+    if bad_row is not None:
+        raise IntegrityError(path, f"schema: per_subject/{bad_row}: not a valid per-subject row")
+    cols = _columns(body)
     for what in (_finite, _rates, _per_subject, _summary):
-        problem = what(body)
+        problem = what(body, cols)
         if problem:
             raise IntegrityError(path, problem)
     if path is not None:
         problem = _manifest(Path(path)) or _scores(body, Path(path))
         if problem:
             raise IntegrityError(path, problem)
+
+
+def _rows(rows: list) -> int | None:
+    """Index of the first per-subject row the schema's row rule rejects, else ``None``."""
+    for k, row in enumerate(rows):
+        if not (
+            isinstance(row, dict)
+            and isinstance(row.get("subject"), str | int)
+            and not isinstance(row.get("subject"), bool)
+            and all(v is None or isinstance(v, int | float | str | bool) for v in row.values())
+        ):
+            return k
+    return None
 
 
 def _is_number(v) -> bool:
@@ -105,11 +126,11 @@ def _columns(rec: dict) -> dict[str, list]:
     return {k: vs for k, vs in cols.items() if any(_is_number(v) for v in vs)}
 
 
-def _finite(rec: dict) -> str | None:
+def _finite(rec: dict, cols: dict[str, list]) -> str | None:
     for k, v in rec["metrics"].items():
         if not math.isfinite(v):
             return f"finite: metrics.{k} is {v}"
-    for k, values in _columns(rec).items():
+    for k, values in cols.items():
         if not all(v is None or _is_number(v) for v in values):
             return f"per-subject: column {k} mixes numbers and other values"
         if any(v is not None and not math.isfinite(v) for v in values):
@@ -122,17 +143,17 @@ def is_rate(metric: str) -> bool:
     return bool(RATE.match(metric)) and not any(w in metric for w in NOT_RATES)
 
 
-def _rates(rec: dict) -> str | None:
+def _rates(rec: dict, cols: dict[str, list]) -> str | None:
     for k, v in rec["metrics"].items():
         if is_rate(k) and not 0.0 <= v <= 1.0:
             return f"range: metrics.{k} = {v} is a rate outside [0, 1]"
-    for k, values in _columns(rec).items():
+    for k, values in cols.items():
         if is_rate(k) and any(v is not None and not 0.0 <= v <= 1.0 for v in values):
             return f"range: per_subject column {k} holds a rate outside [0, 1]"
     return None
 
 
-def _per_subject(rec: dict) -> str | None:
+def _per_subject(rec: dict, cols: dict[str, list]) -> str | None:
     subjects = [str(r["subject"]) for r in rec["per_subject"]]
     if len(set(subjects)) != len(subjects):
         return "per-subject: a subject appears twice"
@@ -142,9 +163,9 @@ def _per_subject(rec: dict) -> str | None:
     return None
 
 
-def _summary(rec: dict) -> str | None:
+def _summary(rec: dict, cols: dict[str, list]) -> str | None:
     m = rec["metrics"]
-    for col, values in _columns(rec).items():
+    for col, values in cols.items():
         if len(values) != len(rec["per_subject"]) or any(v is None for v in values):
             continue  # a metric some subjects lack has no summary to re-derive
         n = len(values)
