@@ -27,8 +27,14 @@ GRID_SWEEPERS = ("BasicSweeper",)  # sweepers that do not choose values from res
 
 
 def is_dirty(record: dict) -> bool:
+    """The kit's tree, or the repository of any outside code the run used, was dirty."""
     git = record.get("git") or {}
-    return bool(git.get("dirty")) or "+dirty" in str(record.get("code_version") or "")
+    outside = ((record.get("provenance") or {}).get("outside_code")) or []
+    return (
+        bool(git.get("dirty"))
+        or "+dirty" in str(record.get("code_version") or "")
+        or any(((m or {}).get("git") or {}).get("dirty") for m in outside)
+    )
 
 
 def sweeper(record: dict) -> str | None:
