@@ -74,15 +74,7 @@ def resolve_against(args, challenger: dict, recs: list[dict], refs) -> list[dict
 
 def do_leaderboard(args) -> int:
     every = lb.load(sources(args))
-    recs = [r for r in every if (not args.dataset or r["dataset"]["name"] == args.dataset)
-            and (not args.protocol or r["protocol"]["name"] == args.protocol)]  # fmt: skip
-    if not recs:  # never overwrite a leaderboard with an empty one
-        if args.dataset or args.protocol:
-            known = sorted({f"{r['dataset']['name']}/{r['protocol']['name']}" for r in every})
-            cli_args.usage_error("leaderboard", f"no records match --dataset {args.dataset} "
-                                 f"--protocol {args.protocol} (recorded: {', '.join(known)})")  # fmt: skip
-        print("incumbent leaderboard: no records found; nothing written", file=sys.stderr)
-        return cmp.EXIT_INCOMPARABLE
+    recs = cli_args.filtered_or_refused(every, args.dataset, args.protocol)  # never empty
     boards = lb.boards(recs)
     print(lb.render(boards, fmt="simple"))
     out = Path(args.out) if args.out else lb.results_dir() / "leaderboard.md"

@@ -83,6 +83,23 @@ def tolerances(pairs, challenger: dict, command: str) -> dict[str, float]:
     return out
 
 
+def filtered_or_refused(recs: list[dict], dataset: str | None, protocol: str | None):
+    """``leaderboard``'s records after ``--dataset`` / ``--protocol``; never an empty list (an
+    empty board would overwrite the last one): a filter matching nothing is exit 2, no
+    records at all exit 4."""
+    out = [r for r in recs if (not dataset or r["dataset"]["name"] == dataset)
+           and (not protocol or r["protocol"]["name"] == protocol)]  # fmt: skip
+    if out:
+        return out
+    if dataset or protocol:
+        known = sorted({f"{r['dataset']['name']}/{r['protocol']['name']}" for r in recs})
+        asked = " ".join(f"--{k} {v}" for k, v in (("dataset", dataset), ("protocol", protocol))
+                         if v)  # fmt: skip
+        usage_error("leaderboard", f"no records match {asked} (recorded: {', '.join(known)})")
+    print("incumbent leaderboard: no records found; nothing written", file=sys.stderr)
+    raise SystemExit(4)
+
+
 def existing_path(text: str) -> Path:
     p = Path(text)
     if not p.exists():
