@@ -44,6 +44,9 @@ class Protocol:
     version: int = 0
     primary_metric: str = "eer"
     guard_metrics: tuple[str, ...] = ("fnmr_at_fmr_1pct", "zero_miss_far", "auc")
+    keep_models: bool = False
+    """Set by the pipeline for identification: :meth:`run` then keeps ``kept_``, a list of
+    (subject, fitted baseline, genuine probes) (incumbent/evaluation/operating.py)."""
 
     def splits(self, dataset) -> Iterator[SubjectSplit]:
         raise NotImplementedError
@@ -60,6 +63,7 @@ class Protocol:
     def run(self, dataset, make_baseline: Callable[[], Any], progress: bool = True):
         """Fit a fresh baseline per subject and score its genuine and impostor probes."""
         parts = []
+        self.kept_ = []
         splits = list(self.splits(dataset))
         # optional fast path: a baseline with fit_many(list of X) -> list of fitted clones
         # trains all per-subject models in one batched pass (e.g. baselines/neural.py)
@@ -71,6 +75,8 @@ class Protocol:
             est = fitted[k] if fitted is not None else make_baseline().fit(sp.train)
             g = genuineness(est, sp.genuine)
             i = genuineness(est, sp.impostor)
+            if self.keep_models:
+                self.kept_.append((sp.subject, est, sp.genuine))
             parts.append(
                 pd.DataFrame(
                     {

@@ -13,7 +13,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 
-from incumbent.evaluation import metrics
+from incumbent.evaluation import metrics, operating
 from incumbent.running import records, resume
 from incumbent.running.baseline import seeded
 
@@ -56,8 +56,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     dataset = instantiate(cfg.dataset.loader)
-    protocol = instantiate(cfg.protocol)
-    config = OmegaConf.to_container(cfg, resolve=True)
+    # a-priori thresholds / identification options: not constructor arguments
+    protocol_cfg, options = operating.pop_options(
+        OmegaConf.to_container(cfg.protocol, resolve=True)
+    )
+    protocol = instantiate(protocol_cfg)
+    config = operating.strip_disabled(OmegaConf.to_container(cfg, resolve=True))
     code_version = resume.code_version()
     if not cfg.get("force", False):  # resume rule: see incumbent/running/resume.py
         done = resume.find_done(cfg.paths.results_dir, dataset, protocol, cfg.baseline.name,
@@ -70,11 +74,16 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     def make_baseline():
         return clone(template)
 
+    operating.prepare(protocol, options)
     scores = protocol.run(dataset, make_baseline, progress=cfg.get("progress", True))
     table = metrics.per_subject(scores)
     summary = metrics.aggregate(table)
     if hasattr(protocol, "extra_metrics"):  # e.g. a global AUC over pooled sessions
         summary.update(protocol.extra_metrics(scores))
+    operating_metrics, operating_blocks = operating.apply(protocol, options, scores, table, dataset)
+    summary.update(operating_metrics)
+    described = protocol.describe()
+    described["params"] = {**described["params"], **operating.enabled(options)}
     record = {
         "schema": records.SCHEMA,
         "run_id": records.new_run_id(cfg.baseline.name),
@@ -86,9 +95,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             "subjects": len(dataset.subjects),
         },
         "protocol": {
-            **protocol.describe(),
+            **described,
             "primary_metric": protocol.primary_metric,
-            "guard_metrics": list(protocol.guard_metrics),
+            "guard_metrics": [*protocol.guard_metrics, *operating.guards(operating_metrics)],
         },
         "seed": int(cfg.seed),
         "metrics": summary,
@@ -104,6 +113,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "started": started,
         "wall_time_s": None,
     }
+    record.update(operating_blocks)  # split / identification / intervals, when enabled
     if hasattr(protocol, "record_extras"):  # e.g. device, training-set size, epochs
         record["run_info"] = protocol.record_extras()
     record["wall_time_s"] = round(time.perf_counter() - t0, 3)
