@@ -15,5 +15,7 @@ for ds in greyc_nislab keystroke100 meu_mobile_ksd; do
   python run.py -m dataset=$ds protocol=fixed_text baseline=$KM $OPTS \
     paths.results_dir="$OUT" hydra.sweep.dir="$OUT/sweeps/$ds"
 done
-python -m incumbent.cli promote "$OUT" --to experiments/operating_points/records
+# the dataset folders only: the sweep folders hold job summaries, not records
+python -m incumbent.cli promote "$OUT"/cmu_dsl "$OUT"/greyc_nislab_p1 "$OUT"/keystroke100 \
+  "$OUT"/meu_mobile_ksd --to experiments/operating_points/records
 python -m incumbent.reports.operating_report
