@@ -175,8 +175,13 @@ def figure(recs, dataset: str, protocol: str, path: Path = FIGURE) -> Path:
     ax.set_xticks(x, [r["baseline"] for r in mine], rotation=40, ha="right", fontsize=8)
     ax.set(ylabel="error rate", title=f"{dataset} / {protocol}: a-posteriori EER vs HTER at a "
            "development-chosen threshold\n(evaluation subjects; bars: 95 % subject bootstrap)")  # fmt: skip
+    # log scale: one failing detector (EER ~0.8) would flatten the rest on a linear axis
+    ax.set_yscale("log")
+    ticks = [0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
