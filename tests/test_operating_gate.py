@@ -67,3 +67,18 @@ def test_leaderboard_and_cite_show_intervals():
     text = cite(challenger, cmp.compare(challenger, [incumbent]))
     assert "hter_eval_eer_global 0.1600 [0.1400, 0.1800]↓" in text
     assert "guard hter_eval_eer_global: 0.1600 vs 0.1000" in text and "REGRESSES" in text
+
+
+def test_a_real_lateral_move_in_the_committed_operating_records():
+    """CMU: mahalanobis_normed beats euclidean_normed on the per-subject EER, but at the
+    development-chosen threshold its evaluation HTER is worse."""
+    from incumbent.reports.operating_report import RECORDS
+    from incumbent.running import records
+
+    cell = RECORDS / "cmu_dsl" / "killourhy2009-v1"
+    challenger = records.read(cell / "mahalanobis_normed.json")
+    incumbent = records.read(cell / "euclidean_normed.json")
+    c = cmp.compare(challenger, [incumbent])
+    assert c.versus[0].outcome == "WIN"
+    assert "hter_eval_eer_global" in {g.metric for _, g in c.regressions}
+    assert c.exit_code == cmp.EXIT_LATERAL
