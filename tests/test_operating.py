@@ -159,3 +159,17 @@ def test_run_py_on_cmu_writes_apriori_and_identification(data_dir, tmp_path):
     assert 0 < m["rank1"] <= m["rank5"] <= 1
     assert m["eer_mean"] == pytest.approx(0.1529, abs=5e-5)  # the K&M cell is untouched
     json.dumps(rec)  # finite, serialisable
+
+
+def test_every_protocol_takes_the_options_beside_its_own_arguments():
+    from hydra.utils import instantiate
+
+    from incumbent.protocols.base import OPERATING_OPTIONS
+    from incumbent.protocols.killourhy2009 import Killourhy2009
+
+    assert tuple(operating.DEFAULTS) == OPERATING_OPTIONS
+    p = instantiate({"_target_": "incumbent.protocols.killourhy2009.Killourhy2009",
+                     "n_train": 150, "operating_split": "subjects", "dev_fraction": 0.3})  # fmt: skip
+    assert p.n_train == 150 and p.params() == {"n_train": 150, "n_impostor_reps": 5}
+    assert p.operating_options == {"operating_split": "subjects", "dev_fraction": 0.3}
+    assert Killourhy2009().operating_options == {}

@@ -56,6 +56,12 @@ GUARDS = ("hter_eval_eer_global", "fnmr_eval_fmr1_global", "rank1")
 """Guard metrics a record gains when it holds them (plus every ``disparity_*``)."""
 
 
+def options(given: dict) -> dict:
+    """The options with defaults filled in, checked (``given``: a protocol's
+    ``operating_options``, see :data:`incumbent.protocols.base.OPERATING_OPTIONS`)."""
+    return pop_options(given)[1]
+
+
 def pop_options(protocol_cfg: dict) -> tuple[dict, dict]:
     """(protocol config without the options, the options with defaults filled in)."""
     cfg = dict(protocol_cfg)

@@ -10,6 +10,7 @@ records and reports.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,12 +34,36 @@ class SubjectSplit:
     impostor_subjects: np.ndarray
 
 
+OPERATING_OPTIONS = ("operating_split", "dev_fraction", "split_seed", "identification")
+"""Keys every protocol's config may hold beside its own arguments: options of the
+post-processing step in :mod:`incumbent.evaluation.operating`, not of the protocol."""
+
+
+def _taking_operating_options(init):
+    """Wrap a protocol ``__init__`` so that :data:`OPERATING_OPTIONS` given with its own
+    arguments (``instantiate(cfg.protocol)``) land in ``self.operating_options``."""
+
+    @functools.wraps(init)  # keeps the signature: params() still reads the own arguments
+    def wrapper(self, *args, **kwargs):
+        options = {k: kwargs.pop(k) for k in OPERATING_OPTIONS if k in kwargs}
+        if options or not hasattr(self, "operating_options"):
+            self.operating_options = options
+        init(self, *args, **kwargs)
+
+    return wrapper
+
+
 class Protocol:
     """Base class: subclasses set ``name`` and ``version`` and implement ``splits``.
 
     Protocols whose baselines need a population-level training stage (deep models,
     open-set protocols) override :meth:`run` instead.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _taking_operating_options(cls.__dict__["__init__"])
 
     name: str = ""
     version: int = 0

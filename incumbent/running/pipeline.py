@@ -56,11 +56,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     dataset = instantiate(cfg.dataset.loader)
-    # a-priori thresholds / identification options: not constructor arguments
-    protocol_cfg, options = operating.pop_options(
-        OmegaConf.to_container(cfg.protocol, resolve=True)
-    )
-    protocol = instantiate(protocol_cfg)
+    protocol = instantiate(cfg.protocol)
+    # a-priori thresholds / identification: protocol config keys, not protocol arguments
+    options = operating.options(getattr(protocol, "operating_options", {}))
     config = operating.strip_disabled(OmegaConf.to_container(cfg, resolve=True))
     code_version = resume.code_version()
     if not cfg.get("force", False):  # resume rule: see incumbent/running/resume.py
