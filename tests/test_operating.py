@@ -18,7 +18,7 @@ from incumbent.running import records
 from incumbent.running.pipeline import run
 
 ROOT = Path(__file__).resolve().parent.parent
-OPTS = {"operating_split": "subjects", "dev_fraction": 0.5, "split_seed": 0,
+OPTS = {"operating_split": "subjects", "dev_fraction": 0.5, "operating_seed": 0,
         "identification": False}  # fmt: skip
 
 
@@ -173,3 +173,14 @@ def test_every_protocol_takes_the_options_beside_its_own_arguments():
     assert p.n_train == 150 and p.params() == {"n_train": 150, "n_impostor_reps": 5}
     assert p.operating_options == {"operating_split": "subjects", "dev_fraction": 0.3}
     assert Killourhy2009().operating_options == {}
+
+
+def test_a_protocols_own_argument_is_never_taken_as_an_option():
+    from incumbent.protocols.base import Protocol
+
+    class Own(Protocol):
+        def __init__(self, dev_fraction: float = 0.1):
+            self.dev_fraction = dev_fraction
+
+    p = Own(dev_fraction=0.7, operating_split="subjects")
+    assert p.dev_fraction == 0.7 and p.operating_options == {"operating_split": "subjects"}

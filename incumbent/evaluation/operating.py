@@ -5,7 +5,7 @@ Protocol options (keys of ``conf/protocol/*.yaml``; all off by default, and when
 leave a record exactly as without them):
 
 * ``operating_split: subjects`` splits the enrolled subjects, with a seeded permutation
-  (``split_seed``), into a development part (``dev_fraction``) and an evaluation part.
+  (``operating_seed``), into a development part (``dev_fraction``) and an evaluation part.
   Rows whose model *and* probe subject are both development subjects are the
   development scores; both evaluation subjects, the evaluation scores (rows that mix
   the two parts are unused, so no evaluation subject's typing reaches a threshold).
@@ -47,7 +47,7 @@ import pandas as pd
 
 from incumbent.evaluation import fairness, identification, stats, thresholds
 
-DEFAULTS = {"operating_split": None, "dev_fraction": 0.5, "split_seed": 0,
+DEFAULTS = {"operating_split": None, "dev_fraction": 0.5, "operating_seed": 0,
             "identification": False}  # fmt: skip
 SPLITS = (None, "subjects")
 RANKS = (1, 5)
@@ -72,8 +72,10 @@ def pop_options(protocol_cfg: dict) -> tuple[dict, dict]:
     f = opts["dev_fraction"]
     if not isinstance(f, int | float) or not 0 < f < 1:
         raise ValueError(f"protocol.dev_fraction must lie strictly between 0 and 1, got {f!r}")
-    if not isinstance(opts["split_seed"], int):
-        raise ValueError(f"protocol.split_seed must be an integer, got {opts['split_seed']!r}")
+    if not isinstance(opts["operating_seed"], int):
+        raise ValueError(
+            f"protocol.operating_seed must be an integer, got {opts['operating_seed']!r}"
+        )
     if not isinstance(opts["identification"], bool):
         raise ValueError("protocol.identification must be true or false")
     return cfg, opts
@@ -84,7 +86,7 @@ def enabled(opts: dict) -> dict:
     protocol's params, so such runs are keyed, resumed and compared apart."""
     out = {}
     if opts["operating_split"]:
-        out.update({k: opts[k] for k in ("operating_split", "dev_fraction", "split_seed")})
+        out.update({k: opts[k] for k in ("operating_split", "dev_fraction", "operating_seed")})
     if opts["identification"]:
         out["identification"] = True
     return out
@@ -178,13 +180,13 @@ def subject_thresholds(scores, dev, evl) -> dict[str, list[dict]] | None:
 def evaluate(scores: pd.DataFrame, opts: dict, per_subject: pd.DataFrame,
              demographics: pd.DataFrame | None = None) -> tuple[dict, dict, dict]:  # fmt: skip
     """(metrics, split block, intervals) for the a-priori thresholds and fairness."""
-    dev, evl = split_subjects(scores["subject"], opts["dev_fraction"], opts["split_seed"])
+    dev, evl = split_subjects(scores["subject"], opts["dev_fraction"], opts["operating_seed"])
     metrics: dict[str, float] = {}
     intervals: dict[str, list[float]] = {}
     glob, e = global_thresholds(scores, dev, evl)
     block: dict[str, Any] = {
         "kind": opts["operating_split"], "dev_fraction": opts["dev_fraction"],
-        "seed": opts["split_seed"], "development": dev, "evaluation": evl,
+        "seed": opts["operating_seed"], "development": dev, "evaluation": evl,
         "thresholds_global": {t: r["threshold"] for t, r in glob.items()},
         "tie_rule": "accept score >= threshold",
     }  # fmt: skip

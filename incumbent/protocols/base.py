@@ -34,18 +34,21 @@ class SubjectSplit:
     impostor_subjects: np.ndarray
 
 
-OPERATING_OPTIONS = ("operating_split", "dev_fraction", "split_seed", "identification")
+OPERATING_OPTIONS = ("operating_split", "dev_fraction", "operating_seed", "identification")
 """Keys every protocol's config may hold beside its own arguments: options of the
 post-processing step in :mod:`incumbent.evaluation.operating`, not of the protocol."""
 
 
 def _taking_operating_options(init):
     """Wrap a protocol ``__init__`` so that :data:`OPERATING_OPTIONS` given with its own
-    arguments (``instantiate(cfg.protocol)``) land in ``self.operating_options``."""
+    arguments (``instantiate(cfg.protocol)``) land in ``self.operating_options``; a
+    protocol's own argument of the same name stays its own."""
+    own = set(inspect.signature(init).parameters)
+    taken = tuple(k for k in OPERATING_OPTIONS if k not in own)
 
     @functools.wraps(init)  # keeps the signature: params() still reads the own arguments
     def wrapper(self, *args, **kwargs):
-        options = {k: kwargs.pop(k) for k in OPERATING_OPTIONS if k in kwargs}
+        options = {k: kwargs.pop(k) for k in taken if k in kwargs}
         if options or not hasattr(self, "operating_options"):
             self.operating_options = options
         init(self, *args, **kwargs)
