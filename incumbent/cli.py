@@ -132,6 +132,11 @@ def do_plot(args) -> int:
     for label, (x, y) in out.eer_points.items():
         print(f"{label}: pooled EER point at FMR {x:.4f}, FNMR {y:.4f}")
     print(f"written: {out.det}\nwritten: {out.roc}")
+    from incumbent.reports.cmc_plot import draw_cmc, has_cmc
+
+    if has_cmc(record):  # identification runs: the CMC too, from the records themselves
+        cmc = draw_cmc([record, *others], Path(str(out.det).removesuffix(".det.png") + ".cmc.png"))
+        print(f"written: {cmc}")
     return 0
 
 

@@ -6,8 +6,9 @@ Metric conventions (generic, nothing here is CMU-specific):
 * A metric ``m`` of a record is ``metrics[m]`` when the record holds that exact key (a
   protocol-level value such as a global ``auc`` added by ``Protocol.extra_metrics``),
   else ``metrics[m + "_mean"]`` (the mean over subjects). So ``eer`` -> ``eer_mean``.
-* Direction: metrics named ``auc*``, ``accuracy*``, ``tar*`` or ``gar*`` are
-  higher-is-better; every other metric is an error rate, lower-is-better.
+* Direction: metrics named ``auc*``, ``accuracy*``, ``tar*``, ``gar*`` or ``rank*``
+  (rank-k identification rates) are higher-is-better; every other metric is an error
+  rate, lower-is-better.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from incumbent.gate import eligibility
 from incumbent.running import records
 
 COMMITTED = resource("incumbents")
-HIGHER_IS_BETTER_PREFIXES = ("auc", "accuracy", "tar", "gar")
+HIGHER_IS_BETTER_PREFIXES = ("auc", "accuracy", "tar", "gar", "rank")
 
 
 def results_dir() -> Path:
@@ -165,13 +166,19 @@ def table(board: Board) -> pd.DataFrame:
             f"{primary} {arrow(primary)}": _fmt(value) + (f" ± {sd:.4f}" if sd is not None else ""),
             "paper": _fmt(reported),
         }
-        for g in guards:
-            row[f"{g} {arrow(g)}"] = _fmt(metric_value(r, g))
+        for g in guards:  # with its 95 % interval when the record holds one
+            row[f"{g} {arrow(g)}"] = with_interval(r, g)
         row["runs"] = board.runs.get(r["baseline"], 1)
         row["run id"] = r["run_id"]
         row["source"] = _source_name(r)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def with_interval(r: dict, metric: str) -> str:
+    from incumbent.gate.intervals import with_interval as fmt
+
+    return fmt(r, metric)
 
 
 def _source_name(r: dict) -> str:

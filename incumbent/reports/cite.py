@@ -7,6 +7,7 @@ import shlex
 from incumbent.evaluation import stats
 from incumbent.gate.compare import Comparison
 from incumbent.gate.eligibility import is_dirty, reasons
+from incumbent.gate.intervals import with_interval
 from incumbent.gate.leaderboard import (
     guard_metrics,
     higher_is_better,
@@ -117,8 +118,8 @@ def cite(record: dict, comparison: Comparison | None = None, n_resamples: int = 
                     f"{', REGRESSES' if g.regresses else ''})"
                 )
         lines.append(f"- verdict: {comparison.verdict} (exit {comparison.exit_code})")
-    guards = ", ".join(
-        f"{g} {_f(metric_value(record, g))}{'↑' if higher_is_better(g) else '↓'}"
+    guards = ", ".join(  # with the record's 95 % interval where it holds one
+        f"{g} {with_interval(record, g)}{'↑' if higher_is_better(g) else '↓'}"
         for g in guard_metrics(record)
     )
     overrides = " ".join(f"`{o}`" for o in record.get("overrides") or []) or "none"

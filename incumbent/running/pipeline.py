@@ -13,7 +13,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 
-from incumbent.evaluation import metrics
+from incumbent.evaluation import metrics, operating
 from incumbent.gate.eligibility import is_paper_setting
 from incumbent.running import preflight, provenance, records, resume
 from incumbent.running.baseline import seeded
@@ -61,8 +61,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     protocol = instantiate(cfg.protocol)
     preflight.check_seed(cfg.seed)
     preflight.check_writable(cfg.paths.results_dir)
+    # a-priori thresholds / identification: protocol config keys, not protocol arguments
+    options = operating.options(getattr(protocol, "operating_options", {}))
     dataset = instantiate(cfg.dataset.loader)
-    config = OmegaConf.to_container(cfg, resolve=True)
+    config = operating.strip_disabled(OmegaConf.to_container(cfg, resolve=True))
     origin = provenance.collect(config["baseline"])  # the kit's code and any outside code
     code_version = origin.code_version()
     if not cfg.get("force", False):  # resume rule: see incumbent/running/resume.py
@@ -76,11 +78,16 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     def make_baseline():
         return clone(template)
 
+    operating.prepare(protocol, options)
     scores = protocol.run(dataset, make_baseline, progress=cfg.get("progress", True))
     table = metrics.per_subject(scores)
     summary = metrics.aggregate(table)
     if hasattr(protocol, "extra_metrics"):  # e.g. a global AUC over pooled sessions
         summary.update(protocol.extra_metrics(scores))
+    operating_metrics, operating_blocks = operating.apply(protocol, options, scores, table, dataset)
+    summary.update(operating_metrics)
+    described = protocol.describe()
+    described["params"] = {**described["params"], **operating.enabled(options)}
     record = {
         "schema": records.SCHEMA,
         "run_id": records.new_run_id(cfg.baseline.name),
@@ -92,9 +99,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             "subjects": len(dataset.subjects),
         },
         "protocol": {
-            **protocol.describe(),
+            **described,
             "primary_metric": protocol.primary_metric,
-            "guard_metrics": list(protocol.guard_metrics),
+            "guard_metrics": [*protocol.guard_metrics, *operating.guards(operating_metrics)],
         },
         "seed": int(cfg.seed),
         "metrics": summary,
@@ -111,6 +118,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "started": started,
         "wall_time_s": None,
     }
+    record.update(operating_blocks)  # split / identification / intervals, when enabled
     if origin.block():  # outside code, extra config folders, a score file
         record["provenance"] = origin.block()
     if hasattr(protocol, "record_extras"):  # e.g. device, training-set size, epochs
