@@ -44,6 +44,10 @@ class Protocol:
     version: int = 0
     primary_metric: str = "eer"
     guard_metrics: tuple[str, ...] = ("fnmr_at_fmr_1pct", "zero_miss_far", "auc")
+    # which datasets it can run on: their `input:` kind, and the datasets whose layout it
+    # is written for (None: any dataset of those kinds). Read before any data is loaded.
+    reads: tuple[str, ...] = ("fixed_text",)
+    for_datasets: tuple[str, ...] | None = None
 
     def splits(self, dataset) -> Iterator[SubjectSplit]:
         raise NotImplementedError

@@ -15,6 +15,7 @@ from incumbent.protocols.base import Protocol, SubjectSplit
 class Killourhy2009(Protocol):
     name = "killourhy2009"
     version = 1
+    for_datasets = ("cmu_dsl",)  # 400 reps per subject in 8 sessions of 50
 
     def __init__(self, n_train: int = 200, n_impostor_reps: int = 5):
         self.n_train = n_train

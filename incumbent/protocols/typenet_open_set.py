@@ -40,6 +40,7 @@ from incumbent.protocols.base import Protocol
 class TypeNetOpenSet(Protocol):
     name = "typenet_open_set"
     version = 1
+    reads = ("free_text",)
     guard_metrics = ("eer_global", "fnmr_at_fmr_1pct_global", "auc")
 
     def __init__(

@@ -14,8 +14,9 @@ from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 
 from incumbent.evaluation import metrics
-from incumbent.running import records, resume
+from incumbent.running import errors, records, resume
 from incumbent.running.baseline import seeded
+from incumbent.running.errors import IncompatibleInput  # noqa: F401  (re-exported)
 
 
 def seed_everything(seed: int) -> None:
@@ -35,19 +36,9 @@ def hydra_overrides() -> list[str]:
         return []
 
 
-class IncompatibleInput(ValueError):
-    """The baseline cannot read what this dataset's protocols produce."""
-
-
 def check_compatible(cfg: DictConfig) -> None:
-    """A baseline's ``input:`` (default ``fixed_text``) must equal its dataset's ``input:``."""
-    want = cfg.baseline.get("input", "fixed_text")
-    have = cfg.dataset.get("input", "fixed_text")
-    if want != have:
-        raise IncompatibleInput(
-            f"baseline {cfg.baseline.name} takes {want} input, dataset {cfg.dataset.name} "
-            f"provides {have}: pick a {want} dataset"
-        )
+    """Baseline, protocol and dataset must fit (see :func:`errors.check_pairing`)."""
+    errors.check_pairing(cfg)
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
