@@ -130,3 +130,26 @@ def test_a_single_run_mistake_from_another_folder(tmp_path):
     assert "keystroke100" in lines[0]
     assert list(elsewhere.iterdir()) == []  # no outputs/ where the command was run
     assert not (results / "_failed").exists()  # only multiruns record failures
+
+
+@pytest.mark.parametrize(
+    ("env", "outcome"),
+    [({"INCUMBENT_DATA": "/nonexistent"}, "error"), ({"CI": "1", "INCUMBENT_DATA": ""}, "error"),
+     ({"INCUMBENT_DATA": ""}, "skipped")],
+)  # fmt: skip
+def test_reproductions_fail_not_skip_when_data_was_asked_for(env, outcome, tmp_path):
+    """A wrong data path must not pass green: only a machine with no data at all skips."""
+    full = {k: v for k, v in os.environ.items() if k not in ("CI", "INCUMBENT_DATA")}
+    full.update({k: v for k, v in env.items() if v})
+    test = "tests/test_cmu_loader.py::test_real_file_loads"
+    shared = ROOT.parent / "shared" / "data"
+    if outcome == "skipped" and shared.exists():
+        pytest.skip(f"{shared} exists, so this machine has data")  # the rule needs none
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", test, "-q", "-rs", "-p", "no:cacheprovider"],
+        cwd=ROOT, env=full, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert f"1 {outcome}" in out.stdout, out.stdout
+    assert (out.returncode != 0) == (outcome == "error")
+    if outcome == "skipped":
+        assert "INCUMBENT_DATA is not set" in out.stdout
