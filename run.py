@@ -12,7 +12,7 @@ import hydra
 from omegaconf import DictConfig
 
 import incumbent  # noqa: F401  (registers the config resolvers)
-from incumbent.running import errors, sweep
+from incumbent.running import errors, quiet, sweep
 from incumbent.running.pipeline import hydra_overrides, run, summary_table
 
 CONF = str(Path(__file__).resolve().parent / "conf")
@@ -20,6 +20,7 @@ CONF = str(Path(__file__).resolve().parent / "conf")
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> float:
+    quiet.configure(debug=errors.debug())
     multirun = sweep.is_multirun()
     try:
         errors.validate(cfg, hydra_overrides())
@@ -45,7 +46,8 @@ def main(cfg: DictConfig) -> float:
         print("skipped: a record for this config, code version and data exists (force=true reruns)")
     print(summary_table(record))
     # returned for Hydra sweepers (Optuna minimises the primary metric)
-    return record["metrics"][f"{record['protocol']['primary_metric']}_mean"]
+    m, name = record["metrics"], record["protocol"]["primary_metric"]
+    return m.get(name, m.get(f"{name}_mean"))
 
 
 if __name__ == "__main__":

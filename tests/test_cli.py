@@ -52,7 +52,7 @@ def test_leaderboard_ranks_by_primary_metric(store, tmp_path, capsys):
     order = [m for m in re.findall(r"^\| \d+ +\| (\w+)", v1, re.M)]
     assert order == ["win", "lateral", "good", "loss", "mid", "bad"]
     assert "win (incumbent)" in md and "## toy / toyproto v2" in md
-    for col in ("eer ↓", "paper", "fnmr_at_fmr_1pct ↓", "zero_miss_far ↓", "auc ↑"):
+    for col in ("mean per-subject EER ↓ [95% CI]", "paper", "fnmr_at_fmr_1pct ↓", "auc ↑"):
         assert col in md
     assert "0.1500" in md  # good's reported value
     assert "toy / toyproto v1" in capsys.readouterr().out

@@ -145,18 +145,18 @@ def table(board: Board) -> pd.DataFrame:
     primary = primary_metric(first)
     guards = guard_metrics(first)
     arrow = lambda m: "↑" if higher_is_better(m) else "↓"  # noqa: E731
+    from incumbent.reports.labels import primary as primary_label
+
     rows = []
     for rank, r in enumerate(board.entries, 1):
-        sd = r["metrics"].get(f"{primary}_sd")
-        value = metric_value(r, primary)
-        reported = (r.get("reported") or {}).get(
-            f"{primary}_mean", (r.get("reported") or {}).get(primary)
-        )
+        main = primary_label(r)  # exact name, value, 95% CI of that same quantity
+        ci = f" [{main.ci[0]:.4f}, {main.ci[1]:.4f}]" if main.ci else " [CI n/a]"
         row = {
             "#": rank,
             "baseline": r["baseline"] + (" (incumbent)" if rank == 1 else ""),
-            f"{primary} {arrow(primary)}": _fmt(value) + (f" ± {sd:.4f}" if sd is not None else ""),
-            "paper": _fmt(reported),
+            f"{main.short} {arrow(primary)} [95% CI]": _fmt(main.value) + ci,
+            "paper": _fmt(main.paper),
+            "subjects": main.subjects,
         }
         for g in guards:
             row[f"{g} {arrow(g)}"] = _fmt(metric_value(r, g))
@@ -186,10 +186,16 @@ def render(all_boards: dict, fmt: str = "github") -> str:
         df = table(board)
         primary = primary_metric(board.entries[0]) if board.entries else "?"
         head = f"## {cell_label(key)}" if fmt == "github" else cell_label(key)
+        how = ""
+        if board.entries:
+            from incumbent.reports.labels import primary as primary_label
+
+            main = primary_label(board.entries[0])
+            how = f" {main.label}; 95% CI: {main.ci_how}."
         note = (
             f"Ranked by {primary} ({'higher' if higher_is_better(primary) else 'lower'} is "
-            "better; mean ± sd over subjects); one row per baseline (its best run); "
-            "`paper` = the value the paper reports."
+            f"better).{how} One row per baseline (its best run); `paper` = the value the "
+            "paper reports for the same quantity; `subjects` = subjects evaluated."
         )
         parts += [
             head,

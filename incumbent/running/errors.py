@@ -146,8 +146,11 @@ def validate(cfg: DictConfig, overrides: list[str]) -> None:
 
 def one_line(error: BaseException) -> str:
     """``error`` as one line: the message, newlines folded, Hydra/OmegaConf noise dropped."""
+    from hydra.errors import InstantiationException
     from omegaconf.errors import OmegaConfBaseException
 
+    if isinstance(error, InstantiationException) and error.__cause__ is not None:
+        return one_line(error.__cause__)  # the loader's or estimator's own message
     msg = str(error).split("\nConfig search path:")[0]
     missing = re.search(r"Could not find '([\w/]+)/(\w+)'", msg)
     if missing:  # Hydra: an unknown config name, then its options one per line

@@ -14,9 +14,11 @@ from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 
 from incumbent.evaluation import metrics
+from incumbent.reports import labels
 from incumbent.running import errors, records, resume
 from incumbent.running.baseline import seeded
 from incumbent.running.errors import IncompatibleInput  # noqa: F401  (re-exported)
+from incumbent.running.quiet import progress_bars
 
 
 def seed_everything(seed: int) -> None:
@@ -61,7 +63,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     def make_baseline():
         return clone(template)
 
-    scores = protocol.run(dataset, make_baseline, progress=cfg.get("progress", True))
+    scores = protocol.run(dataset, make_baseline, progress=progress_bars(cfg.get("progress", True)))
     table = metrics.per_subject(scores)
     summary = metrics.aggregate(table)
     if hasattr(protocol, "extra_metrics"):  # e.g. a global AUC over pooled sessions
@@ -97,6 +99,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     }
     if hasattr(protocol, "record_extras"):  # e.g. device, training-set size, epochs
         record["run_info"] = protocol.record_extras()
+    labels.with_stored_ci(record, scores)  # a pooled primary metric's interval
     record["wall_time_s"] = round(time.perf_counter() - t0, 3)
     path = records.write(record, scores if cfg.get("save_scores", True) else None,
                          cfg.paths.results_dir)  # fmt: skip
@@ -112,20 +115,29 @@ def reported_for(cfg: DictConfig, dataset: str, protocol: str) -> dict[str, floa
 
 
 def summary_table(record: dict[str, Any]) -> str:
+    """One line for the primary metric (exact name, its interval, the paper's value), then
+    every metric's mean (sd) over the subjects evaluated, with the paper's value beside."""
+    from incumbent.reports.labels import primary
+
     m = record["metrics"]
     rep = record.get("reported") or {}
+    main = primary(record)
     rows = []
-    for key in metrics.METRICS:
+    for key in (k for k in metrics.METRICS if f"{k}_mean" in m):
         r = rep.get(f"{key}_mean")
         rows.append(
             f"  {key:<20} {m[f'{key}_mean']:>8.4f}  ({m[f'{key}_sd']:.4f})"
             + (f"   paper {r:.4f}" if r is not None else "")
         )
+    n_data = record["dataset"].get("subjects")
+    of = f" (of {n_data} in the dataset)" if n_data and n_data != main.subjects else ""
     head = (
         f"{record['baseline']} on {record['dataset']['name']} / "
         f"{record['protocol']['name']} v{record['protocol']['version']}: "
-        f"{record['dataset']['subjects']} subjects, {record['wall_time_s']:.2f} s"
+        f"{main.subjects} subjects evaluated{of}, {record['wall_time_s']:.2f} s"
     )
     return "\n".join(
-        [head, f"  {'metric':<20} {'mean':>8}  (sd)", *rows, f"  record: {record['_path']}"]
-    )
+        [head, f"  primary: {main.line()}",
+         f"  {'per subject':<20} {'mean':>8}  (sd over {main.subjects} subjects)", *rows,
+         f"  record: {record['_path']}"]
+    )  # fmt: skip
