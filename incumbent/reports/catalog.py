@@ -140,7 +140,7 @@ def render(fmt: str = "simple", cat: Catalog | None = None) -> str:
     table = tabulate(rows(cat), headers=HEADERS, tablefmt=fmt)
     notes = long_lists(cat)
     if fmt == "github":
-        notes = [f"`{n.split(':')[0]}`: {n.split(': ', 1)[1]}" for n in notes]
+        notes = [f"- `{n.split(':')[0]}`: {n.split(': ', 1)[1]}" for n in notes]
     return table + "\n\n" + "\n".join(notes) + "\n"
 
 

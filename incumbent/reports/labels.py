@@ -8,11 +8,11 @@ are labelled and bootstrapped differently:
 
 * mean per subject: percentile bootstrap of the mean, resampling the per-subject values;
 * global: subjects are resampled with all their scores (a cluster bootstrap: one template
-  scores them all, so they are not independent) and the protocol's own pooled metric is
-  recomputed on each resample. This needs the scores: a run stores the result in its
+  scores them all, so they are not independent) and the pooled metric is recomputed on
+  each resample. This needs the scores: a run stores the result in its
   record (``metrics[m + "_ci_lo"]``, ``[m + "_ci_hi"]``); for an older record it is
-  recomputed from its scores file when the pooled value is the plain metric of its
-  ``score`` column (checked), else the interval is not shown.
+  recomputed from its scores file. Either way only when the pooled value is the plain
+  metric of the ``score`` column (checked); otherwise no interval is shown.
 
 Summary, leaderboard, ``cite`` and plots all take their label and interval from here,
 with the same resamples and seed, so they agree.
@@ -84,13 +84,13 @@ def _plain_pooled(metric: str):
 
 
 def pooled_ci(record: dict, metric: str, scores, n_resamples: int = N_RESAMPLES,
-              seed: int = SEED, slow_ok: bool = True) -> tuple[float, float] | None:  # fmt: skip
+              seed: int = SEED) -> tuple[float, float] | None:  # fmt: skip
     """Cluster bootstrap over subjects of a pooled metric.
 
-    Fast path: when the record's value is the plain pooled metric of the ``score`` column
-    (checked on the full table, e.g. Balabit's session AUC), only that metric is
-    recomputed per resample. Otherwise the protocol's own ``extra_metrics`` is rerun on
-    each resample (slow; only when ``slow_ok``, i.e. when a run writes its record).
+    Only when the record's value is the plain pooled metric (AUC, EER, ROCCH-EER) of the
+    ``score`` column, checked on the full table (e.g. Balabit's session AUC): that metric
+    is recomputed on each resample. A pooled value the protocol derives otherwise (e.g.
+    SapiMouse's block groups) gets no interval (None) rather than one for another quantity.
     """
     groups = [g for _, g in scores.groupby("subject", sort=True)]
     rng = np.random.default_rng(seed)
@@ -106,18 +106,7 @@ def pooled_ci(record: dict, metric: str, scores, n_resamples: int = N_RESAMPLES,
                       for idx in draws
                       if any(split[k][0].size for k in idx) and any(split[k][1].size for k in idx)]  # fmt: skip
             return _percentiles(values)
-    if not slow_ok:
-        return None
-    import pandas as pd
-    from hydra.utils import instantiate
-
-    protocol = instantiate(record["config"]["protocol"])
-    values = []
-    for idx in draws:
-        sample = pd.concat([groups[k] for k in idx], ignore_index=True)
-        if sample["label"].nunique() == 2:  # else the pooled metric is undefined
-            values.append(protocol.extra_metrics(sample)[metric])
-    return _percentiles(values)
+    return None
 
 
 def _percentiles(values) -> tuple[float, float]:
@@ -142,10 +131,11 @@ def primary(record: dict, n_resamples: int = N_RESAMPLES, seed: int = SEED,
         if ci is None:
             scores = scores if scores is not None else _scores(record)
             if scores is not None:
-                ci = pooled_ci(record, metric, scores, n_resamples, seed, slow_ok=False)
+                ci = pooled_ci(record, metric, scores, n_resamples, seed)
         how = (f"bootstrap over {n} subjects, each with all its scores, the pooled value "
                f"recomputed; {n_resamples} resamples, seed {seed}") if ci else (
-               "not in the record, and no scores it can be recomputed from")  # fmt: skip
+               "none: not stored in the record, and not recomputable from a scores file "
+               "as the plain pooled metric of its scores")  # fmt: skip
         return Primary(metric, f"global {name} ({_pool(record)})", f"global {name}",
                        float(record["metrics"][metric]), ci, how, paper_value(record, metric),
                        n)  # fmt: skip
