@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import sys
 import time
@@ -19,6 +20,8 @@ from incumbent.running import errors, records, resume
 from incumbent.running.baseline import seeded
 from incumbent.running.errors import IncompatibleInput  # noqa: F401  (re-exported)
 from incumbent.running.quiet import progress_bars
+
+log = logging.getLogger(__name__)  # one line per stage
 
 
 def seed_everything(seed: int) -> None:
@@ -49,6 +52,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     dataset = instantiate(cfg.dataset.loader)
+    log.info("data: %s, %d subjects, loaded in %.1f s", dataset.name, len(dataset.subjects),
+             time.perf_counter() - t0)  # fmt: skip
     protocol = instantiate(cfg.protocol)
     config = OmegaConf.to_container(cfg, resolve=True)
     code_version = resume.code_version()
@@ -63,7 +68,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     def make_baseline():
         return clone(template)
 
+    log.info("%s v%s: fitting and scoring %s", protocol.name, protocol.version, cfg.baseline.name)
+    t1 = time.perf_counter()
     scores = protocol.run(dataset, make_baseline, progress=progress_bars(cfg.get("progress", True)))
+    log.info("scored: %d scores in %.1f s", len(scores), time.perf_counter() - t1)
     table = metrics.per_subject(scores)
     summary = metrics.aggregate(table)
     if hasattr(protocol, "extra_metrics"):  # e.g. a global AUC over pooled sessions

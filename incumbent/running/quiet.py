@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 
 # Lightning's informational lines (devices, tips) come from these loggers; Lightning resets
 # its package logger's level when imported, but not theirs, so this holds in any order.
 RANK_ZERO = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero")
 
 
+# Warnings that say nothing about the run: Lightning's hint to use `srun` on any machine
+# that has SLURM installed (sweeps on SLURM use Hydra's launcher instead), and a
+# deprecation inside Lightning itself.
+NOISE = (r"The `srun` command is available on your system", r"`isinstance\(treespec, LeafSpec\)`")
+
+
 def configure(debug: bool = False) -> None:
+    if not debug:
+        for pattern in NOISE:
+            warnings.filterwarnings("ignore", message=pattern)
     for name in RANK_ZERO:
         logging.getLogger(name).setLevel(logging.INFO if debug else logging.WARNING)
     logging.getLogger("incumbent").setLevel(logging.DEBUG if debug else logging.INFO)
