@@ -153,3 +153,16 @@ def test_reproductions_fail_not_skip_when_data_was_asked_for(env, outcome, tmp_p
     assert (out.returncode != 0) == (outcome == "error")
     if outcome == "skipped":
         assert "INCUMBENT_DATA is not set" in out.stdout
+
+
+def test_incumbent_list_prints_the_catalog(capsys):
+    from incumbent.cli import main
+
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["dataset", "input", "default", "protocol", "other",
+                                           "protocols", "baselines", "experiments"]  # fmt: skip
+    row = next(ln for ln in out.splitlines() if ln.startswith("balabit "))
+    assert "balabit_antal2019" in row and "antal2019_rf" in row and "antal2019_balabit" in row
+    assert main(["ls", "--markdown"]) == 0
+    assert capsys.readouterr().out.startswith("| dataset ")
