@@ -158,8 +158,9 @@ def table(board: Board) -> pd.DataFrame:
             "paper": _fmt(main.paper),
             "subjects": main.subjects,
         }
-        for g in guards:
-            row[f"{g} {arrow(g)}"] = _fmt(metric_value(r, g))
+        for g in guards:  # a guard the record holds as a pooled value is labelled so
+            scope = " (global)" if g in first["metrics"] else ""
+            row[f"{g}{scope} {arrow(g)}"] = _fmt(metric_value(r, g))
         row["runs"] = board.runs.get(r["baseline"], 1)
         row["run id"] = r["run_id"]
         row["source"] = _source_name(r)

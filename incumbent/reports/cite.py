@@ -61,8 +61,9 @@ def cite(record: dict, comparison: Comparison | None = None, n_resamples: int = 
                     f"{', REGRESSES' if g.regresses else ''})"
                 )
         lines.append(f"- verdict: {comparison.verdict} (exit {comparison.exit_code})")
+    scope = lambda g: " (global)" if g in record["metrics"] else ""  # noqa: E731  (pooled value)
     guards = ", ".join(
-        f"{g} {_f(metric_value(record, g))}{'↑' if higher_is_better(g) else '↓'}"
+        f"{g}{scope(g)} {_f(metric_value(record, g))}{'↑' if higher_is_better(g) else '↓'}"
         for g in guard_metrics(record)
     )
     overrides = " ".join(f"`{o}`" for o in record.get("overrides") or []) or "none"
