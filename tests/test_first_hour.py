@@ -166,3 +166,19 @@ def test_incumbent_list_prints_the_catalog(capsys):
     assert "balabit_antal2019" in row and "antal2019_rf" in row and "antal2019_balabit" in row
     assert main(["ls", "--markdown"]) == 0
     assert capsys.readouterr().out.startswith("| dataset ")
+
+
+def test_hydra_folders_under_results_do_not_disturb_the_leaderboard(tmp_path):
+    """Sweep summaries (JSON lists) and job statuses now live under the results folder."""
+    import json
+
+    from record_factory import eer_record, save
+
+    from incumbent.gate import leaderboard as lb
+
+    save(eer_record("a", [0.1, 0.2]), tmp_path)
+    sweep_dir = tmp_path / "multirun" / "2026-01-01" / "00-00-00"
+    (sweep_dir / "0").mkdir(parents=True)
+    (sweep_dir / "sweep_summary.json").write_text(json.dumps([{"status": "ok"}]))
+    (sweep_dir / "0" / "job_status.json").write_text(json.dumps({"status": "ok"}))
+    assert [r["baseline"] for r in lb.load([tmp_path])] == ["a"]

@@ -133,6 +133,8 @@ def read(path: str | Path) -> dict[str, Any]:
         rec = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:
         raise ValueError(f"{path}: not a readable run record ({e})") from e
+    if not isinstance(rec, dict):  # e.g. a sweep's sweep_summary.json under results/multirun
+        raise ValueError(f"{path}: not a run record (a JSON {type(rec).__name__})")
     rec["_path"] = str(path)
     return rec
 
