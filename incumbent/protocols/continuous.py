@@ -28,7 +28,9 @@ class ContinuousAuth(Protocol):
                  trust: dict | None = None, trust_thresholds=None, window_thresholds: int = 41,
                  out_dir: str | None = None):  # fmt: skip
         self.base = base
-        self.reads, self.for_datasets = base.reads, base.for_datasets  # it replays base's
+        # it replays its base protocol's stream, so it reads what that base reads
+        self.reads = getattr(base, "reads", Protocol.reads)
+        self.for_datasets = getattr(base, "for_datasets", None)
         self.name = f"continuous_{base.name}"
         self.windows = [int(n) for n in windows]
         self.normalise = normalise
