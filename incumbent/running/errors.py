@@ -65,14 +65,15 @@ def _choice(cfg: DictConfig, group: str) -> str:
 
 def check_pairing(cfg: DictConfig) -> None:
     """Baseline and protocol must read the kind of input the dataset provides."""
+    # the catalog (every config, every protocol class) is read only to word an error
     from incumbent.reports.catalog import catalog, protocol_fit
 
-    cat = catalog()
     dataset = str(cfg.dataset.get("name", _choice(cfg, "dataset")))
     have = cfg.dataset.get("input", "fixed_text")
     want = cfg.baseline.get("input", "fixed_text")
     baseline = cfg.baseline.get("name", _choice(cfg, "baseline"))
     if want != have:
+        cat = catalog()
         raise IncompatibleInput(
             f"baseline {baseline} takes {want} input, dataset {dataset} provides {have}: "
             f"datasets that fit {baseline}: {_names(cat.datasets_for(want))}; "
@@ -81,6 +82,7 @@ def check_pairing(cfg: DictConfig) -> None:
     base = OmegaConf.select(cfg, "protocol.base._target_", default=None)
     fit = protocol_fit(cfg.protocol._target_, base)
     if not fit.fits(dataset, have):
+        cat = catalog()
         protocol = _choice(cfg, "protocol")
         written_for = ", ".join(fit.for_datasets or [f"{k} datasets" for k in fit.reads])
         fitting = cat.protocols_for(dataset) if dataset in cat.datasets else []
