@@ -98,3 +98,31 @@ def test_balabit_summary_leaderboard_and_cite_agree_on_the_global_auc():
     assert re.search(r"\| 0\.8777 \[(CI n/a|0\.\d{4}, 0\.\d{4})\] +\| 0\.9200 ", board)
     assert "± 0.1126" not in board  # the per-user sd is not the global value's spread
     assert f"{main.label} = **0.8777** ({interval}" in cited and "paper: 0.9200" in cited
+
+
+def test_plot_legends_sit_inside_the_axes_and_tick_labels_do_not_touch(tmp_path, monkeypatch):
+    """What was checked by eye on the Balabit ROC/DET, kept as geometry: the legend (with
+    the primary metric) lies inside the axes, and tick labels keep apart (the former DET
+    ticks 0.5 / 1 / 2 % were 5 px apart)."""
+    import matplotlib.pyplot as plt
+
+    from incumbent.reports import plots
+
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    rng = np.random.default_rng(1)
+    curve = plots.Curve("antal2019_rf", rng.normal(1, 1, 300), rng.normal(0, 1, 600),
+                        "global AUC 0.8777 (95% CI [0.8004, 0.9520])")  # fmt: skip
+    plots.draw([curve], tmp_path / "x", "balabit / balabit_antal2019 v1")
+    for fig in figures:
+        ax = fig.axes[0]
+        fig.canvas.draw()
+        box, legend = ax.get_window_extent(), ax.get_legend()
+        lbox = legend.get_window_extent()
+        assert box.x0 <= lbox.x0 and lbox.x1 <= box.x1 and box.y0 <= lbox.y0 and lbox.y1 <= box.y1
+        assert "global AUC 0.8777" in legend.get_texts()[0].get_text()
+        for axis in (ax.xaxis, ax.yaxis):  # at least 10 px of space between tick labels
+            boxes = [t.get_window_extent() for t in axis.get_ticklabels() if t.get_text()]
+            for a, b in zip(boxes, boxes[1:], strict=False):
+                gap = b.x0 - a.x1 if axis is ax.xaxis else b.y0 - a.y1
+                assert gap >= 10, [t.get_text() for t in axis.get_ticklabels()]
