@@ -16,7 +16,7 @@ from sklearn.base import clone
 
 from incumbent.evaluation import metrics
 from incumbent.reports import labels
-from incumbent.running import errors, records, resume
+from incumbent.running import errors, provenance, records, resume
 from incumbent.running.baseline import seeded
 from incumbent.running.errors import IncompatibleInput  # noqa: F401  (re-exported)
 from incumbent.running.quiet import progress_bars
@@ -56,7 +56,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
              time.perf_counter() - t0)  # fmt: skip
     protocol = instantiate(cfg.protocol)
     config = OmegaConf.to_container(cfg, resolve=True)
-    code_version = resume.code_version()
+    origin = provenance.collect(config["baseline"])  # the kit's code and any outside code
+    code_version = origin.code_version()
     if not cfg.get("force", False):  # resume rule: see incumbent/running/resume.py
         done = resume.find_done(cfg.paths.results_dir, dataset, protocol, cfg.baseline.name,
                                 records.config_hash(config), code_version)  # fmt: skip
@@ -95,16 +96,18 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "metrics": summary,
         "reported": reported_for(cfg, dataset.name, protocol.name),
         "per_subject": table.to_dict(orient="records"),
-        "git": records.git_state(),
+        "git": provenance.kit_git_state(),
         "config": config,
         "config_hash": records.config_hash(config),
         "code_version": code_version,
         "overrides": hydra_overrides(),
         "command": records.command_line(),
-        "versions": records.versions(),
+        "versions": {**records.versions(), **origin.versions()},
         "started": started,
         "wall_time_s": None,
     }
+    if origin.block():  # outside code, extra config folders, a score file
+        record["provenance"] = origin.block()
     if hasattr(protocol, "record_extras"):  # e.g. device, training-set size, epochs
         record["run_info"] = protocol.record_extras()
     labels.with_stored_ci(record, scores)  # a pooled primary metric's interval
