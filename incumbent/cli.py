@@ -1,4 +1,5 @@
-"""The ``incumbent`` command: run, leaderboard, compare, cite, plot, papers, promote, trials.
+"""The ``incumbent`` command: run, list, leaderboard, compare, cite, plot, papers, promote,
+trials.
 
 Records are addressed by path (``.../<run_id>.json``) or by run id (or a unique
 prefix of one), looked up in the committed incumbents (``incumbents/``) and the local
@@ -177,6 +178,17 @@ def do_promote(args) -> int:
     return 0
 
 
+def do_list(args) -> int:
+    from incumbent.reports import catalog
+
+    if args.update_readme:
+        stale = catalog.refresh_readme()
+        print("README.md: catalog table " + ("regenerated" if stale else "already up to date"))
+        return 0
+    print(catalog.render("github" if args.markdown else "simple"), end="")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = cli_args.OneLineParser(
         prog="incumbent", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -261,6 +273,15 @@ def parser() -> argparse.ArgumentParser:
         help="data folder for such reruns (default: $INCUMBENT_DATA)",
     )
     p.set_defaults(func=do_plot)
+
+    p = sub.add_parser(
+        "list",
+        aliases=["ls"],
+        help="datasets -> default protocol -> baselines -> experiments (from conf/)",
+    )
+    p.add_argument("--markdown", action="store_true", help="GitHub Markdown table")
+    p.add_argument("--update-readme", action="store_true", help="rewrite README.md's table")
+    p.set_defaults(func=do_list)
 
     p = sub.add_parser("papers", help="regenerate papers.md's generated blocks")
     p.add_argument("--check", action="store_true", help="exit 1 (and show a diff) when stale")

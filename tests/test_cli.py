@@ -52,7 +52,7 @@ def test_leaderboard_ranks_by_primary_metric(store, tmp_path, capsys):
     order = [m for m in re.findall(r"^\| \d+ +\| (\w+)", v1, re.M)]
     assert order == ["win", "lateral", "good", "loss", "mid", "bad"]
     assert "win (incumbent)" in md and "## toy / toyproto v2" in md
-    for col in ("eer ↓", "paper", "fnmr_at_fmr_1pct ↓", "zero_miss_far ↓", "auc ↑"):
+    for col in ("mean per-subject EER ↓ [95% CI]", "paper", "fnmr_at_fmr_1pct ↓", "auc ↑"):
         assert col in md
     assert "0.1500" in md  # good's reported value
     assert "toy / toyproto v1" in capsys.readouterr().out
@@ -109,8 +109,9 @@ def test_cite_has_every_field(store, capsys):
     assert run_cli("cite", rec["run_id"], "--vs", recs["good"]["run_id"], "--records", root) == 0
     md = capsys.readouterr().out
     values = BASE - 0.02 + NOISE
-    lo, hi = re.search(r"eer = \*\*([\d.]+)\*\* \(95% CI \[([\d.]+), ([\d.]+)\]", md).groups()[1:]
-    assert f"eer = **{values.mean():.4f}**" in md
+    lo, hi = re.search(r"EER \(\d+ subjects\) = \*\*([\d.]+)\*\* \(95% CI \[([\d.]+), ([\d.]+)\]",
+                       md).groups()[1:]  # fmt: skip
+    assert f"mean per-subject EER ({values.size} subjects) = **{values.mean():.4f}**" in md
     assert float(lo) < values.mean() < float(hi)
     delta = re.search(r"Δ eer vs incumbent \*\*good\*\*.*?: ([+-][\d.]+) \(95% CI", md)
     assert float(delta.group(1)) == pytest.approx((NOISE - 0.02).mean(), abs=1e-4)

@@ -150,24 +150,25 @@ def table(board: Board) -> pd.DataFrame:
     primary = primary_metric(first)
     guards = guard_metrics(first)
     arrow = lambda m: "↑" if higher_is_better(m) else "↓"  # noqa: E731
+    from incumbent.reports.labels import primary as primary_label
+
     rows = []
     for rank, r in enumerate(board.entries, 1):
-        sd = r["metrics"].get(f"{primary}_sd")
-        value = metric_value(r, primary)
-        rep = r.get("reported") or {}
-        if not eligibility.reported_applies(r):
-            rep = {}  # a paper's value belongs to the paper's protocol setting only
-        reported = rep.get(f"{primary}_mean", rep.get(primary))
+        main = primary_label(r)  # exact name, value, 95% CI of that same quantity
+        ci = f" [{main.ci[0]:.4f}, {main.ci[1]:.4f}]" if main.ci else " [CI n/a]"
+        paper = main.paper if eligibility.reported_applies(r) else None  # paper setting only
         row = {
             "#": rank,
             "baseline": r["baseline"]
             + (" (incumbent)" if r is board.incumbent else "")
             + "".join(f" [{why}]" for why in eligibility.reasons(r)),
-            f"{primary} {arrow(primary)}": _fmt(value) + (f" ± {sd:.4f}" if sd is not None else ""),
-            "paper": _fmt(reported),
+            f"{main.short} {arrow(primary)} [95% CI]": _fmt(main.value) + ci,
+            "paper": _fmt(paper),
+            "subjects": main.subjects,
         }
-        for g in guards:  # with its 95 % interval when the record holds one
-            row[f"{g} {arrow(g)}"] = with_interval(r, g)
+        for g in guards:  # a pooled guard is labelled so; with its 95 % interval if recorded
+            scope = " (global)" if g in first["metrics"] else ""
+            row[f"{g}{scope} {arrow(g)}"] = with_interval(r, g)
         row["runs"] = board.runs.get(r["baseline"], 1)
         row["run id"] = r["run_id"]
         row["source"] = _source_name(r)
@@ -200,10 +201,16 @@ def render(all_boards: dict, fmt: str = "github") -> str:
         df = table(board)
         primary = primary_metric(board.entries[0]) if board.entries else "?"
         head = f"## {cell_label(key)}" if fmt == "github" else cell_label(key)
+        how = ""
+        if board.entries:
+            from incumbent.reports.labels import primary as primary_label
+
+            main = primary_label(board.entries[0])
+            how = f" {main.label}; 95% CI: {main.ci_how}."
         note = (
             f"Ranked by {primary} ({'higher' if higher_is_better(primary) else 'lower'} is "
-            "better; mean ± sd over subjects); one row per baseline (its best run); "
-            "`paper` = the value the paper reports."
+            f"better).{how} One row per baseline (its best run); `paper` = the value the "
+            "paper reports for the same quantity; `subjects` = subjects evaluated."
         )
         parts += [
             head,

@@ -127,6 +127,8 @@ def session_scores(stream: pd.DataFrame, action_counts=(1, 2, 5, 10, 20)) -> pd.
 
 class BalabitAntal2019(Protocol):
     version = 1
+    reads = ("mouse_actions",)
+    for_datasets = ("balabit",)
     # the challenge and the paper rank by one global (pooled) ROC AUC over test sessions
     primary_metric = "auc"
     guard_metrics = ("eer", "fnmr_at_fmr_1pct")

@@ -75,6 +75,10 @@ class Protocol:
     keep_models: bool = False
     """Set by the pipeline for identification: :meth:`run` then keeps ``kept_``, a list of
     (subject, fitted baseline, genuine probes) (incumbent/evaluation/operating.py)."""
+    # which datasets it can run on: their `input:` kind, and the datasets whose layout it
+    # is written for (None: any dataset of those kinds). Read before any data is loaded.
+    reads: tuple[str, ...] = ("fixed_text",)
+    for_datasets: tuple[str, ...] | None = None
 
     def splits(self, dataset) -> Iterator[SubjectSplit]:
         raise NotImplementedError

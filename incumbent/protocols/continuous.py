@@ -32,6 +32,9 @@ class ContinuousAuth(Protocol):
                      **{f"windows[{k}]": n for k, n in enumerate(windows)})  # fmt: skip
         one_of("continuous", "normalise", normalise, ("base", "none"))
         self.base = base
+        # it replays its base protocol's stream, so it reads what that base reads
+        self.reads = getattr(base, "reads", Protocol.reads)
+        self.for_datasets = getattr(base, "for_datasets", None)
         self.name = f"continuous_{base.name}"
         self.windows = [int(n) for n in windows]
         self.normalise = normalise

@@ -114,6 +114,8 @@ def block_average(scores: pd.DataFrame, n: int, column: str = "score") -> pd.Dat
 
 class SapiMouse2021(Protocol):
     name = "sapimouse2021"
+    reads = ("mouse_blocks",)
+    for_datasets = ("sapimouse",)
     version = 2  # v2: score_norm authors_code (default) added; v1 had mean2sd only
     guard_metrics = ("auc",)
 

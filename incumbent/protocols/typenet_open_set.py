@@ -41,6 +41,7 @@ from incumbent.running.preflight import ParameterError, non_negative_int, positi
 class TypeNetOpenSet(Protocol):
     name = "typenet_open_set"
     version = 1
+    reads = ("free_text",)
     guard_metrics = ("eer_global", "fnmr_at_fmr_1pct_global", "auc")
 
     def __init__(

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import shlex
 
-from incumbent.evaluation import stats
 from incumbent.gate.compare import Comparison
 from incumbent.gate.eligibility import is_dirty, reasons
 from incumbent.gate.intervals import with_interval
 from incumbent.gate.leaderboard import (
     guard_metrics,
     higher_is_better,
-    metric_value,
     primary_metric,
 )
+from incumbent.reports.labels import primary
 
 
 def reproduce_command(record: dict) -> str | None:
@@ -90,14 +89,12 @@ def git_line(record: dict) -> str:
 def cite(record: dict, comparison: Comparison | None = None, n_resamples: int = 2000,
          seed: int = 0) -> str:  # fmt: skip
     metric = primary_metric(record)
-    values = [float(row[metric]) for row in record["per_subject"]]
-    lo, hi = stats.bootstrap_ci(values, n_resamples=n_resamples, seed=seed)
-    value = metric_value(record, metric)
+    main = primary(record, n_resamples=n_resamples, seed=seed)  # same label as summary/board
     d, p = record["dataset"], record["protocol"]
+    paper = f"; paper: {main.paper:.4f}" if main.paper is not None else ""
     lines = [
         f"**{record['baseline']}** on `{d['name']}` / `{p['name']}` v{p['version']}: "
-        f"{metric} = **{value:.4f}** (95% CI [{lo:.4f}, {hi:.4f}], subject bootstrap, "
-        f"{len(values)} subjects, {n_resamples} resamples, seed {seed})",
+        f"{main.label} = **{main.value:.4f}** ({main.interval()}, {main.ci_how}){paper}",
         "",
     ]
     if comparison is not None:
@@ -118,14 +115,16 @@ def cite(record: dict, comparison: Comparison | None = None, n_resamples: int = 
                     f"{', REGRESSES' if g.regresses else ''})"
                 )
         lines.append(f"- verdict: {comparison.verdict} (exit {comparison.exit_code})")
+    scope = lambda g: " (global)" if g in record["metrics"] else ""  # noqa: E731  (pooled value)
     guards = ", ".join(  # with the record's 95 % interval where it holds one
-        f"{g} {with_interval(record, g)}{'↑' if higher_is_better(g) else '↓'}"
+        f"{g}{scope(g)} {with_interval(record, g)}{'↑' if higher_is_better(g) else '↓'}"
         for g in guard_metrics(record)
     )
     overrides = " ".join(f"`{o}`" for o in record.get("overrides") or []) or "none"
     lines += [
         f"- guard metrics: {guards or 'none'}",
-        f"- dataset: `{d['name']}`, sha256 `{d.get('checksum')}`, {d.get('subjects')} subjects",
+        f"- dataset: `{d['name']}`, sha256 `{d.get('checksum')}`, {main.subjects} subjects "
+        f"evaluated" + (f" of {d.get('subjects')}" if d.get("subjects") != main.subjects else ""),
         f"- protocol: `{p['name']}` version {p['version']}, params `{p.get('params') or {}}`",
         f"- run: `{record['run_id']}`, seed {record.get('seed')}, config hash "
         f"`{record.get('config_hash')}`",

@@ -201,7 +201,11 @@ class LeaderboardCallback(Callback):
         print("written: " + ", ".join(map(str, out)))
 
 
-def latest_sweep(root: Path = ROOT / "multirun") -> Path:
+def latest_sweep(root: Path | None = None) -> Path:
+    if root is None:  # conf/config.yaml: hydra.sweep.dir is under the results folder
+        from incumbent.gate.leaderboard import results_dir
+
+        root = results_dir() / "multirun"
     sweeps = sorted(p.parent for p in root.glob("*/*/0") if p.is_dir())
     for s in reversed(sweeps):
         statuses = [json.loads(f.read_text()) for f in s.glob("*/" + sweep.STATUS_FILE)]

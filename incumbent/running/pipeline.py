@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import sys
 import time
@@ -15,8 +16,13 @@ from sklearn.base import clone
 
 from incumbent.evaluation import metrics, operating
 from incumbent.gate.eligibility import is_paper_setting
-from incumbent.running import preflight, provenance, records, resume
+from incumbent.reports import labels
+from incumbent.running import errors, preflight, provenance, records, resume
 from incumbent.running.baseline import seeded
+from incumbent.running.errors import IncompatibleInput  # noqa: F401  (re-exported)
+from incumbent.running.quiet import progress_bars
+
+log = logging.getLogger(__name__)  # one line per stage
 
 
 def seed_everything(seed: int) -> None:
@@ -36,19 +42,9 @@ def hydra_overrides() -> list[str]:
         return []
 
 
-class IncompatibleInput(ValueError):
-    """The baseline cannot read what this dataset's protocols produce."""
-
-
 def check_compatible(cfg: DictConfig) -> None:
-    """A baseline's ``input:`` (default ``fixed_text``) must equal its dataset's ``input:``."""
-    want = cfg.baseline.get("input", "fixed_text")
-    have = cfg.dataset.get("input", "fixed_text")
-    if want != have:
-        raise IncompatibleInput(
-            f"baseline {cfg.baseline.name} takes {want} input, dataset {cfg.dataset.name} "
-            f"provides {have}: pick a {want} dataset"
-        )
+    """Baseline, protocol and dataset must fit (see :func:`errors.check_pairing`)."""
+    errors.check_pairing(cfg)
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
@@ -64,6 +60,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     # a-priori thresholds / identification: protocol config keys, not protocol arguments
     options = operating.options(getattr(protocol, "operating_options", {}))
     dataset = instantiate(cfg.dataset.loader)
+    log.info("data: %s, %d subjects, loaded in %.1f s", dataset.name, len(dataset.subjects),
+             time.perf_counter() - t0)  # fmt: skip
     config = operating.strip_disabled(OmegaConf.to_container(cfg, resolve=True))
     origin = provenance.collect(config["baseline"])  # the kit's code and any outside code
     code_version = origin.code_version()
@@ -79,7 +77,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         return clone(template)
 
     operating.prepare(protocol, options)
-    scores = protocol.run(dataset, make_baseline, progress=cfg.get("progress", True))
+    log.info("%s v%s: fitting and scoring %s", protocol.name, protocol.version, cfg.baseline.name)
+    t1 = time.perf_counter()
+    scores = protocol.run(dataset, make_baseline, progress=progress_bars(cfg.get("progress", True)))
+    log.info("scored: %d scores in %.1f s", len(scores), time.perf_counter() - t1)
     table = metrics.per_subject(scores)
     summary = metrics.aggregate(table)
     if hasattr(protocol, "extra_metrics"):  # e.g. a global AUC over pooled sessions
@@ -123,6 +124,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         record["provenance"] = origin.block()
     if hasattr(protocol, "record_extras"):  # e.g. device, training-set size, epochs
         record["run_info"] = protocol.record_extras()
+    labels.with_stored_ci(record, scores)  # a pooled primary metric's interval
     record["wall_time_s"] = round(time.perf_counter() - t0, 3)
     path = records.write(record, scores if cfg.get("save_scores", True) else None,
                          cfg.paths.results_dir)  # fmt: skip
@@ -141,20 +143,29 @@ def reported_for(cfg: DictConfig, dataset: str, protocol) -> dict[str, float] | 
 
 
 def summary_table(record: dict[str, Any]) -> str:
+    """One line for the primary metric (exact name, its interval, the paper's value), then
+    every metric's mean (sd) over the subjects evaluated, with the paper's value beside."""
+    from incumbent.reports.labels import primary
+
     m = record["metrics"]
     rep = record.get("reported") or {}
+    main = primary(record)
     rows = []
-    for key in metrics.METRICS:
+    for key in (k for k in metrics.METRICS if f"{k}_mean" in m):
         r = rep.get(f"{key}_mean")
         rows.append(
             f"  {key:<20} {m[f'{key}_mean']:>8.4f}  ({m[f'{key}_sd']:.4f})"
             + (f"   paper {r:.4f}" if r is not None else "")
         )
+    n_data = record["dataset"].get("subjects")
+    of = f" (of {n_data} in the dataset)" if n_data and n_data != main.subjects else ""
     head = (
         f"{record['baseline']} on {record['dataset']['name']} / "
         f"{record['protocol']['name']} v{record['protocol']['version']}: "
-        f"{record['dataset']['subjects']} subjects, {record['wall_time_s']:.2f} s"
+        f"{main.subjects} subjects evaluated{of}, {record['wall_time_s']:.2f} s"
     )
     return "\n".join(
-        [head, f"  {'metric':<20} {'mean':>8}  (sd)", *rows, f"  record: {record['_path']}"]
-    )
+        [head, f"  primary: {main.line()}",
+         f"  {'per subject':<20} {'mean':>8}  (sd over {main.subjects} subjects)", *rows,
+         f"  record: {record['_path']}"]
+    )  # fmt: skip
