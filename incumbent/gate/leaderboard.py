@@ -167,7 +167,7 @@ def table(board: Board) -> pd.DataFrame:
             "subjects": main.subjects,
         }
         for g in guards:  # a pooled guard is labelled so; with its 95 % interval if recorded
-            scope = " (global)" if g in first["metrics"] else ""
+            scope = " (global)" if {g, f"{g}_mean"} <= first["metrics"].keys() else ""
             row[f"{g}{scope} {arrow(g)}"] = with_interval(r, g)
         row["runs"] = board.runs.get(r["baseline"], 1)
         row["run id"] = r["run_id"]

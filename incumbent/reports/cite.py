@@ -115,7 +115,7 @@ def cite(record: dict, comparison: Comparison | None = None, n_resamples: int = 
                     f"{', REGRESSES' if g.regresses else ''})"
                 )
         lines.append(f"- verdict: {comparison.verdict} (exit {comparison.exit_code})")
-    scope = lambda g: " (global)" if g in record["metrics"] else ""  # noqa: E731  (pooled value)
+    scope = lambda g: " (global)" if {g, f"{g}_mean"} <= record["metrics"].keys() else ""  # noqa: E731
     guards = ", ".join(  # with the record's 95 % interval where it holds one
         f"{g}{scope(g)} {with_interval(record, g)}{'↑' if higher_is_better(g) else '↓'}"
         for g in guard_metrics(record)

@@ -210,6 +210,11 @@ def precheck(argv: list[str], config_dir: str, config_name: str = "config") -> N
         if str(OmegaConf.select(cfg, "hydra.mode", default="")).endswith("MULTIRUN"):
             return  # an experiment that sweeps: each job is checked (n/a or failed)
         validate(cfg, argv)
+        # Hydra writes its run folder under the results folder before the job starts: an
+        # unwritable one must be this one line, not Hydra's traceback
+        from incumbent.running.preflight import check_writable
+
+        check_writable(cfg.paths.results_dir)
     except Exception as e:  # noqa: BLE001  (any mistake becomes one line and an exit code)
         raise SystemExit(report(e)) from None
     finally:
