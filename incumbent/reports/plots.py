@@ -79,7 +79,7 @@ def regenerate_scores(record: dict, progress: bool = True, data_dir=None) -> pd.
     from incumbent.data.cards import default_data_dir
     from incumbent.running import pipeline
 
-    config = dict(record.get("config") or {})
+    config = safe_config.current_targets(dict(record.get("config") or {}))
     safe_config.check(config, record["run_id"])  # before anything is instantiated
     data_dir = str(data_dir or default_data_dir())
     with tempfile.TemporaryDirectory() as tmp:

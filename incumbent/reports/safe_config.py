@@ -25,6 +25,29 @@ from incumbent import ROOT
 ESTIMATOR_PACKAGES = ("sklearn.", "baselines.", "incumbent.baselines.")
 
 
+MOVED = {  # module paths that moved since older records were written -> where they are now
+    "incumbent.loaders.": "incumbent.data.loaders.",
+    "incumbent.mouse.": "incumbent.data.mouse.",
+    "baselines.": "incumbent.baselines.",
+}
+
+
+def current_targets(config: Any) -> Any:
+    """``config`` with every ``_target_`` under a moved module path renamed to where that
+    code lives now (the code is the same; only the import path changed)."""
+    if isinstance(config, dict):
+        out = {}
+        for k, v in config.items():
+            if k == "_target_" and isinstance(v, str):
+                old = next((o for o in MOVED if v.startswith(o)), None)
+                v = MOVED[old] + v[len(old) :] if old else v
+            out[k] = current_targets(v)
+        return out
+    if isinstance(config, list):
+        return [current_targets(v) for v in config]
+    return config
+
+
 class UnsafeConfig(ValueError):
     """A stored config names a target outside the allow-list."""
 
