@@ -66,13 +66,14 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from incumbent.data.cards import DataError, Dataset, cache_dir, fetch, read_card, verify
 
 NAME = "aalto_136m"
 ARCHIVE = "Keystrokes.zip"
-PARSER_VERSION = 2  # bump when parsing can change the cached data
+PARSER_VERSION = 3  # bump when parsing or the cache layout can change the cached data
 COLUMNS = [
     "PARTICIPANT_ID", "TEST_SECTION_ID", "SENTENCE", "USER_INPUT", "KEYSTROKE_ID",
     "PRESS_TIME", "RELEASE_TIME", "LETTER", "KEYCODE",
@@ -325,35 +326,146 @@ def typenet_features(press, release, keycode, length: int | None = None) -> np.n
 
 
 # ---------------------------------------------------------------- parse + cache
-def _parse_to_table(source, progress: bool = True) -> tuple[pa.Table, list[RowIssue]]:
+SCHEMA = pa.schema([("subject", pa.string()), ("session", pa.int64()), ("order", pa.int32()),
+                    ("n_keys", pa.int32()), ("sentence", pa.string()), ("user_input", pa.string()),
+                    ("press", pa.list_(pa.int64())), ("release", pa.list_(pa.int64())),
+                    ("keycode", pa.list_(pa.int16()))])  # fmt: skip
+
+
+CHUNK_MEMBERS = 256  # participant files parsed together by the fast path
+
+
+def _sequences_table(rows: list[tuple[str, list[dict]]]) -> pa.Table:
+    """Sequences of several participants ``[(pid, sequences(...)), ...]`` as an Arrow table."""
+    cols = {f.name: [] for f in SCHEMA}
+    for pid, seqs in rows:
+        for k, seq in enumerate(seqs):
+            cols["subject"].append(pid)
+            cols["order"].append(k)
+            cols["n_keys"].append(int(seq["press"].size))
+            for key in ("session", "sentence", "user_input", "press", "release", "keycode"):
+                cols[key].append(seq[key])
+    return pa.table([pa.array(cols[f.name], f.type) for f in SCHEMA], schema=SCHEMA)
+
+
+def _fast_chunk(members: list[tuple[str, str, bytes]], issues: list) -> pa.Table | None:
+    """The sequences table of well-formed files, parsed together in one pyarrow call.
+
+    Well-formed: UTF-8, the official header, every row 9 fields with integer ids, times
+    and key codes, the file's own PARTICIPANT_ID, no negative time. Then the row rule
+    has nothing to repair or skip and this gives exactly what :func:`parse_member` +
+    :func:`sequences` give (tests/test_aalto_scale.py checks); otherwise None and the
+    caller takes the row-rule path file by file."""
+    header = ("\t".join(COLUMNS) + "\n").encode()
+    bodies, counts = [], []
+    for _, _, data in members:
+        if not data.startswith(header) or not data.endswith(b"\n"):
+            return None
+        bodies.append(memoryview(data)[len(header) :])  # no copy until the join
+        counts.append(data.count(b"\n") - 1)
+    bad = []
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(b"".join(bodies)),
+            read_options=pacsv.ReadOptions(use_threads=False, encoding="utf8", column_names=COLUMNS),
+            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False,
+                                              invalid_row_handler=lambda r: bad.append(1) or "skip"),
+            convert_options=pacsv.ConvertOptions(
+                column_types={**{c: pa.string() for c in COLUMNS if c not in INT_COLUMNS},
+                              **dict.fromkeys(INT_COLUMNS, pa.int64())},
+                strings_can_be_null=False),
+        )  # fmt: skip
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    counts = np.asarray(counts)
+    if bad or table.num_rows != counts.sum() or (counts == 0).any():
+        return None
+    if any(table.column(c).null_count for c in INT_COLUMNS):
+        return None
+    col = {c: table.column(c).to_numpy() for c in INT_COLUMNS}
+    member = np.repeat(np.arange(len(members)), counts)
+    pids = np.array([int(p) if p.isdigit() else -1 for p, _, _ in members])
+    if (col["PARTICIPANT_ID"] != pids[member]).any():
+        return None
+    if (col["PRESS_TIME"] < 0).any() or (col["RELEASE_TIME"] < 0).any():
+        return None
+    for r in np.flatnonzero(col["RELEASE_TIME"] < col["PRESS_TIME"]):
+        issues.append(RowIssue(members[member[r]][1], None, int(col["KEYSTROKE_ID"][r]),
+                               "kept", "RELEASE_TIME before PRESS_TIME"))  # fmt: skip
+    # rows grouped by file and sentence, each sentence by press time, ties by keystroke id
+    # and then file order (as sequences()); sentences of a file by (first press, id)
+    sec, press = col["TEST_SECTION_ID"], col["PRESS_TIME"]
+    rows = np.lexsort((col["KEYSTROKE_ID"], press, sec, member))
+    m, q = member[rows], sec[rows]
+    starts = np.flatnonzero(np.r_[True, (m[1:] != m[:-1]) | (q[1:] != q[:-1])])
+    seg = np.lexsort((q[starts], press[rows][starts], m[starts]))
+    lengths = np.diff(np.r_[starts, len(rows)])[seg]
+    ends = np.cumsum(lengths)
+    within = np.arange(ends[-1]) - np.repeat(ends - lengths, lengths)
+    take = rows[np.repeat(starts[seg], lengths) + within]  # the segments in their new order
+    offsets = pa.array(np.r_[0, ends].astype(np.int32))
+    first = rows[starts[seg]]
+    owner = m[starts[seg]]
+    order = np.arange(len(seg)) - np.searchsorted(owner, owner)  # rank within the file
+    return pa.table(
+        {
+            "subject": pa.array([members[i][0] for i in owner], pa.string()),
+            "session": pa.array(sec[first], pa.int64()),
+            "order": pa.array(order, pa.int32()),
+            "n_keys": pa.array(lengths, pa.int32()),
+            "sentence": table.column("SENTENCE").take(first).combine_chunks(),
+            "user_input": table.column("USER_INPUT").take(first).combine_chunks(),
+            "press": pa.ListArray.from_arrays(offsets, pa.array(press[take])),
+            "release": pa.ListArray.from_arrays(offsets, pa.array(col["RELEASE_TIME"][take])),
+            "keycode": pa.ListArray.from_arrays(offsets, pa.array(col["KEYCODE"][take].astype(np.int16))),
+        },
+        schema=SCHEMA,
+    )  # fmt: skip
+
+
+def _chunk_table(chunk: list[tuple[str, str, bytes]], issues: list, fast: bool) -> pa.Table:
+    if fast:
+        mark = len(issues)
+        table = _fast_chunk(chunk, issues)
+        if table is not None:
+            return table
+        del issues[mark:]
+    out = []
+    for pid, name, data in chunk:
+        df = parse_member(data, pid, name, issues)
+        out.append((pid, [] if df is None else sequences(df)))
+    return _sequences_table(out)
+
+
+def _parse_to_table(source, progress: bool = True, out: Path | None = None, fast: bool = True):
+    """Parse every participant; (table, issues), or (None, issues) after streaming the
+    rows to the Arrow file ``out`` in batches (memory bounded by one batch of
+    ``CHUNK_MEMBERS`` files). ``fast=False`` applies the row rule to every file."""
     from tqdm.auto import tqdm
 
     issues: list[RowIssue] = []
-    cols: dict[str, list] = {k: [] for k in
-                             ("subject", "session", "order", "n_keys", "sentence", "user_input",
-                              "press", "release", "keycode")}  # fmt: skip
-    for pid, df in tqdm(iter_participants(source, issues), desc="aalto: parsing",
-                        unit=" participants", disable=not progress):  # fmt: skip
-        for k, s in enumerate(sequences(df)):
-            cols["subject"].append(pid)
-            cols["order"].append(k)
-            cols["n_keys"].append(int(s["press"].size))
-            for key in ("session", "sentence", "user_input", "press", "release", "keycode"):
-                cols[key].append(s[key])
-    table = pa.table(
-        {
-            "subject": pa.array(cols["subject"], pa.string()),
-            "session": pa.array(cols["session"], pa.int64()),
-            "order": pa.array(cols["order"], pa.int32()),
-            "n_keys": pa.array(cols["n_keys"], pa.int32()),
-            "sentence": pa.array(cols["sentence"], pa.string()),
-            "user_input": pa.array(cols["user_input"], pa.string()),
-            "press": pa.array(cols["press"], pa.list_(pa.int64())),
-            "release": pa.array(cols["release"], pa.list_(pa.int64())),
-            "keycode": pa.array(cols["keycode"], pa.list_(pa.int16())),
-        }
-    )
-    return table, issues
+    parts, writer = [], None
+    if out is not None:
+        writer = pa.ipc.new_stream(pa.OSFile(str(out), "wb"), SCHEMA)
+    members = tqdm(_members(source), desc="aalto: parsing", unit=" participants",
+                   disable=not progress)  # fmt: skip
+    chunk: list[tuple[str, str, bytes]] = []
+
+    def flush():
+        table = _chunk_table(chunk, issues, fast)
+        writer.write_table(table) if writer is not None else parts.append(table)
+        chunk.clear()
+
+    for pid, name, read in members:
+        chunk.append((pid, name, read()))
+        if len(chunk) == CHUNK_MEMBERS:
+            flush()
+    if chunk:
+        flush()
+    if writer is not None:
+        writer.close()
+        return None, issues
+    return pa.concat_tables([_sequences_table([]), *parts]), issues
 
 
 def cached_parse(source: Path, checksum: str, progress: bool = True, cache: bool = True):
@@ -361,22 +473,22 @@ def cached_parse(source: Path, checksum: str, progress: bool = True, cache: bool
     import datasets
 
     folder = cache_dir() / NAME / f"{checksum[:16]}-p{PARSER_VERSION}"
-    issues_file = folder / "row_issues.json"
+    arrow, issues_file = folder / "sequences.arrow", folder / "row_issues.json"
     if cache and issues_file.exists():
-        ds = datasets.load_from_disk(str(folder / "arrow"))
         issues = [RowIssue(**d) for d in json.loads(issues_file.read_text())]
-        return ds, issues, True
-    table, issues = _parse_to_table(source, progress)
-    ds = datasets.Dataset(table)
+        return datasets.Dataset.from_file(str(arrow)), issues, True
     if not cache:
-        return ds, issues, False
+        table, issues = _parse_to_table(source, progress)
+        return datasets.Dataset(table), issues, False
     folder.mkdir(parents=True, exist_ok=True)
-    ds.save_to_disk(str(folder / "arrow"))
+    part = arrow.with_suffix(".arrow.part")
+    _, issues = _parse_to_table(source, progress, out=part)
+    part.replace(arrow)
     # written last: its presence marks a complete cache entry
     tmp = issues_file.with_suffix(".tmp")
     tmp.write_text(json.dumps([asdict(i) for i in issues], indent=1))
     tmp.replace(issues_file)
-    return datasets.load_from_disk(str(folder / "arrow")), issues, False
+    return datasets.Dataset.from_file(str(arrow)), issues, False
 
 
 def summarize_issues(issues: list[RowIssue]) -> dict:
@@ -411,8 +523,8 @@ def load(
                 i.action, i.reason)  # fmt: skip
     if issues:
         log.info("aalto: row issues: %s", dict(Counter(i.action for i in issues)))
-    frame = ds.data.table.to_pandas()
-    per_subject = frame.groupby("subject", sort=False).size()
+    frame = index_frame(ds.data.table)
+    per_subject = frame.groupby("subject", sort=False, observed=True).size()
     dataset = Dataset(
         name=NAME,
         frame=frame,
@@ -430,6 +542,40 @@ def load(
         _LOADED.clear()
         _LOADED[checksum] = dataset
     return dataset
+
+
+def index_frame(table: pa.Table) -> pd.DataFrame:
+    """One row per sentence, without its text and keystrokes (those stay in the Arrow
+    cache, memory-mapped): ``subject`` (categorical), ``session``, ``order``, ``n_keys``.
+    Row ``i`` is row ``i`` of the Arrow table (``sequences_at``)."""
+    frame = table.select(["session", "order", "n_keys"]).to_pandas()
+    subject = pc.dictionary_encode(table.column("subject")).combine_chunks()
+    frame.insert(0, "subject", pd.Categorical.from_codes(subject.indices.to_numpy(),
+                                                         subject.dictionary.to_pylist()))  # fmt: skip
+    return frame
+
+
+def sequences_at(dataset: Dataset, rows, length: int | None = None) -> list[dict]:
+    """The sequences (``press``, ``release``, ``keycode``, first ``length`` keys) of the
+    given frame rows: from the Arrow cache when loaded by :func:`load`, else from the
+    frame's own columns (small in-memory datasets, e.g. synthetic ones in tests)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cut = slice(None, length)
+    if "press" in dataset.frame.columns:
+        f = dataset.frame
+        return [{"press": f["press"].iat[r][cut], "release": f["release"].iat[r][cut],
+                 "keycode": f["keycode"].iat[r][cut]} for r in rows]  # fmt: skip
+    part = dataset.extra["arrow"].data.table.select(["press", "release", "keycode"]).take(rows)
+    cols = {c: _list_column(part.column(c)) for c in ("press", "release", "keycode")}
+    return [{c: cols[c][k][cut] for c in cols} for k in range(len(rows))]
+
+
+def _list_column(col: pa.ChunkedArray) -> list[np.ndarray]:
+    """A list<int> column as numpy arrays (views into one flat buffer, no per-item boxing)."""
+    arr = col.combine_chunks()
+    flat = arr.flatten().to_numpy(zero_copy_only=False)
+    offsets = arr.offsets.to_numpy() - arr.offsets[0].as_py()
+    return [flat[offsets[k] : offsets[k + 1]] for k in range(len(arr))]
 
 
 _LOADED: dict[str, Dataset] = {}
