@@ -4,6 +4,7 @@ written in bounded batches, and the protocol reads only the rows it needs."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from incumbent.data.loaders import aalto
@@ -62,7 +63,11 @@ def test_cache_written_in_batches_reads_back(archive, tmp_path, monkeypatch):  #
         ds.extra["arrow"].data.table.to_pylist() == table.to_pylist()
     )
     # the frame is an index (no keystrokes in memory); sequences come from the Arrow file
-    assert list(ds.frame.columns) == ["subject", "session", "order", "n_keys"]
+    assert list(ds.frame.columns) == ["subject", "order", "n_keys"]
+    aalto._LOADED.clear()
+    again = aalto.load(path=archive, progress=False)  # the index read back from the cache
+    assert again.extra["cache_hit"]
+    pd.testing.assert_frame_equal(again.frame, aalto.index_frame(table))
     seqs = aalto.sequences_at(ds, [0, 16], length=4)
     assert [len(s["press"]) for s in seqs] == [4, 4]
     assert np.array_equal(seqs[1]["press"], np.asarray(table.column("press")[16].as_py()[:4]))

@@ -28,12 +28,16 @@ Stable API (the scale benchmark and the free-text protocol code against it):
     at the end to ``M`` rows.
 
 ``load(data_dir=None, path=None, cache=True) -> Dataset``
-    Verified, parsed and cached: one row per sentence (``subject``, ``session``,
-    ``order``, ``n_keys``, ``sentence``, ``user_input``, ``press``, ``release``,
-    ``keycode``). The parse is stored as a Hugging Face ``datasets`` Arrow dataset
-    (memory-mapped on reload) under ``cache_dir()/aalto_136m/<sha256[:16]>-p<PARSER>``,
-    keyed by the archive's sha256 (a folder: a digest of its member names and bytes),
-    so a second run does not re-parse.
+    Verified, parsed and cached. ``frame`` is a small index, one row per sentence:
+    ``subject`` (categorical), ``order`` (0-based, chronological), ``n_keys``. The
+    sentences themselves (``subject``, ``session``, ``order``, ``n_keys``, ``sentence``,
+    ``user_input``, ``press``, ``release``, ``keycode``; same row order) stay in an
+    Arrow file, memory-mapped (``extra["arrow"]``, a Hugging Face ``datasets.Dataset``);
+    ``sequences_at(dataset, rows)`` reads the keystrokes of chosen rows. The cache lives
+    under ``cache_dir()/aalto_136m/<sha256[:16]>-p<PARSER>``, keyed by the archive's
+    sha256 (a folder: a digest of its member names and bytes), so a second run does not
+    re-parse; it is written in batches of ``CHUNK_MEMBERS`` files, so memory stays
+    bounded whatever the archive's size (docs/scale.md).
 
 Row rule (mis-aligned rows, see ``PROVENANCE.md``): files are tab-separated with quoting
 disabled (sentences contain ``"`` and ``'``). A row must have exactly 9 fields with
@@ -440,11 +444,12 @@ def _chunk_table(chunk: list[tuple[str, str, bytes]], issues: list, fast: bool) 
 def _parse_to_table(source, progress: bool = True, out: Path | None = None, fast: bool = True):
     """Parse every participant; (table, issues), or (None, issues) after streaming the
     rows to the Arrow file ``out`` in batches (memory bounded by one batch of
-    ``CHUNK_MEMBERS`` files). ``fast=False`` applies the row rule to every file."""
+    ``CHUNK_MEMBERS`` files) and the sentence index beside it (:func:`_save_index`).
+    ``fast=False`` applies the row rule to every file."""
     from tqdm.auto import tqdm
 
     issues: list[RowIssue] = []
-    parts, writer = [], None
+    parts, writer, index = [], None, {"subjects": [], "code": [], "order": [], "n_keys": []}
     if out is not None:
         writer = pa.ipc.new_stream(pa.OSFile(str(out), "wb"), SCHEMA)
     members = tqdm(_members(source), desc="aalto: parsing", unit=" participants",
@@ -453,7 +458,16 @@ def _parse_to_table(source, progress: bool = True, out: Path | None = None, fast
 
     def flush():
         table = _chunk_table(chunk, issues, fast)
-        writer.write_table(table) if writer is not None else parts.append(table)
+        if writer is None:
+            parts.append(table)
+        else:
+            writer.write_table(table)
+            subjects = pc.unique(table.column("subject"))
+            index["code"].append(pc.index_in(table.column("subject"), subjects).to_numpy()
+                                 .astype(np.int32) + len(index["subjects"]))  # fmt: skip
+            index["subjects"] += subjects.to_pylist()
+            index["order"].append(table.column("order").to_numpy().astype(np.int16))
+            index["n_keys"].append(table.column("n_keys").to_numpy())
         chunk.clear()
 
     for pid, name, read in members:
@@ -464,22 +478,43 @@ def _parse_to_table(source, progress: bool = True, out: Path | None = None, fast
         flush()
     if writer is not None:
         writer.close()
+        _save_index(out.parent, index)
         return None, issues
     return pa.concat_tables([_sequences_table([]), *parts]), issues
 
 
+def _save_index(folder: Path, index: dict) -> None:
+    """The sentence index (``index_frame``) as plain arrays, read back without the Arrow
+    file: 10 bytes a sentence, so a reload touches none of the keystroke pages."""
+    arrays = {k: np.concatenate(index[k]) if index[k] else np.zeros(0, np.int32)
+              for k in ("code", "order", "n_keys")}  # fmt: skip
+    with open(folder / "index.npz.part", "wb") as f:
+        np.savez(f, **arrays)
+    (folder / "index.npz.part").replace(folder / "index.npz")
+    (folder / "subjects.json").write_text(json.dumps(index["subjects"]))
+
+
+def _load_index(folder: Path) -> pd.DataFrame:
+    with np.load(folder / "index.npz") as z:
+        code, order, n_keys = z["code"], z["order"], z["n_keys"]
+    subjects = json.loads((folder / "subjects.json").read_text())
+    subject = pd.Categorical.from_codes(code, categories=pd.Index(subjects, dtype=object))
+    return pd.DataFrame({"subject": subject, "order": order, "n_keys": n_keys}, copy=False)
+
+
 def cached_parse(source: Path, checksum: str, progress: bool = True, cache: bool = True):
-    """(HF Dataset, issues, cache_hit): parse once per archive checksum, then memory-map."""
+    """(HF Dataset, index frame, issues, cache_hit): parse once per archive checksum, then
+    memory-map the sequences and read the small index."""
     import datasets
 
     folder = cache_dir() / NAME / f"{checksum[:16]}-p{PARSER_VERSION}"
     arrow, issues_file = folder / "sequences.arrow", folder / "row_issues.json"
     if cache and issues_file.exists():
         issues = [RowIssue(**d) for d in json.loads(issues_file.read_text())]
-        return datasets.Dataset.from_file(str(arrow)), issues, True
+        return datasets.Dataset.from_file(str(arrow)), _load_index(folder), issues, True
     if not cache:
         table, issues = _parse_to_table(source, progress)
-        return datasets.Dataset(table), issues, False
+        return datasets.Dataset(table), index_frame(table), issues, False
     folder.mkdir(parents=True, exist_ok=True)
     part = arrow.with_suffix(".arrow.part")
     _, issues = _parse_to_table(source, progress, out=part)
@@ -488,7 +523,7 @@ def cached_parse(source: Path, checksum: str, progress: bool = True, cache: bool
     tmp = issues_file.with_suffix(".tmp")
     tmp.write_text(json.dumps([asdict(i) for i in issues], indent=1))
     tmp.replace(issues_file)
-    return datasets.Dataset.from_file(str(arrow)), issues, False
+    return datasets.Dataset.from_file(str(arrow)), _load_index(folder), issues, False
 
 
 def summarize_issues(issues: list[RowIssue]) -> dict:
@@ -516,14 +551,13 @@ def load(
     memo = _LOADED.get(checksum) if cache else None
     if memo is not None:  # same archive already loaded in this process (multirun jobs)
         return memo
-    ds, issues, hit = cached_parse(path, checksum, progress=progress, cache=cache)
+    ds, frame, issues, hit = cached_parse(path, checksum, progress=progress, cache=cache)
     for i in issues:
         level = logging.INFO if i.action == "re-decoded" else logging.WARNING
         log.log(level, "%s line %s keystroke %s: %s (%s)", i.file, i.line, i.keystroke_id,
                 i.action, i.reason)  # fmt: skip
     if issues:
         log.info("aalto: row issues: %s", dict(Counter(i.action for i in issues)))
-    frame = index_frame(ds.data.table)
     per_subject = frame.groupby("subject", sort=False, observed=True).size()
     dataset = Dataset(
         name=NAME,
@@ -546,13 +580,15 @@ def load(
 
 def index_frame(table: pa.Table) -> pd.DataFrame:
     """One row per sentence, without its text and keystrokes (those stay in the Arrow
-    cache, memory-mapped): ``subject`` (categorical), ``session``, ``order``, ``n_keys``.
-    Row ``i`` is row ``i`` of the Arrow table (``sequences_at``)."""
-    frame = table.select(["session", "order", "n_keys"]).to_pandas()
+    cache, memory-mapped): ``subject`` (categorical), ``order``, ``n_keys``. Row ``i`` is
+    row ``i`` of the Arrow table (:func:`sequences_at`)."""
     subject = pc.dictionary_encode(table.column("subject")).combine_chunks()
-    frame.insert(0, "subject", pd.Categorical.from_codes(subject.indices.to_numpy(),
-                                                         subject.dictionary.to_pylist()))  # fmt: skip
-    return frame
+    return pd.DataFrame({
+        "subject": pd.Categorical.from_codes(subject.indices.to_numpy().astype(np.int32),
+                                             pd.Index(subject.dictionary.to_pylist(), dtype=object)),
+        "order": table.column("order").to_numpy().astype(np.int16),
+        "n_keys": table.column("n_keys").to_numpy(),
+    })  # fmt: skip
 
 
 def sequences_at(dataset: Dataset, rows, length: int | None = None) -> list[dict]:
@@ -565,14 +601,24 @@ def sequences_at(dataset: Dataset, rows, length: int | None = None) -> list[dict
         f = dataset.frame
         return [{"press": f["press"].iat[r][cut], "release": f["release"].iat[r][cut],
                  "keycode": f["keycode"].iat[r][cut]} for r in rows]  # fmt: skip
-    part = dataset.extra["arrow"].data.table.select(["press", "release", "keycode"]).take(rows)
-    cols = {c: _list_column(part.column(c)) for c in ("press", "release", "keycode")}
-    return [{c: cols[c][k][cut] for c in cols} for k in range(len(rows))]
+    # take from each record batch separately: a take over the whole chunked column would
+    # first concatenate it, i.e. read every keystroke of the archive into memory
+    table = dataset.extra["arrow"].data.table
+    names = ("press", "release", "keycode")
+    bounds = np.cumsum([0, *(len(c) for c in table.column("press").chunks)])
+    batch = np.searchsorted(bounds, rows, side="right") - 1
+    out: list = [None] * len(rows)
+    for b in np.unique(batch):
+        sel = np.flatnonzero(batch == b)
+        local = pa.array(rows[sel] - bounds[b])
+        cols = {c: _list_column(table.column(c).chunk(int(b)).take(local)) for c in names}
+        for j, k in enumerate(sel):
+            out[k] = {c: cols[c][j][cut] for c in names}
+    return out
 
 
-def _list_column(col: pa.ChunkedArray) -> list[np.ndarray]:
-    """A list<int> column as numpy arrays (views into one flat buffer, no per-item boxing)."""
-    arr = col.combine_chunks()
+def _list_column(arr: pa.ListArray) -> list[np.ndarray]:
+    """A list<int> array as numpy arrays (views into one flat buffer, no per-item boxing)."""
     flat = arr.flatten().to_numpy(zero_copy_only=False)
     offsets = arr.offsets.to_numpy() - arr.offsets[0].as_py()
     return [flat[offsets[k] : offsets[k + 1]] for k in range(len(arr))]
