@@ -80,8 +80,6 @@ def phase(name: str, archive: Path, args) -> dict:
 
     if name == "protocol":  # imported up front so rss0 is comparable across sizes
         from incumbent.protocols.typenet_open_set import TypeNetOpenSet
-    if name in ("parse", "reload", "protocol"):
-        import datasets  # noqa: F401  (the cache's library: its import is not the parse)
     rss0, out = vm("VmRSS"), {}
     t0, cpu0 = time.perf_counter(), time.process_time()
     if name == "read":

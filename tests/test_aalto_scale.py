@@ -58,16 +58,23 @@ def test_cache_written_in_batches_reads_back(archive, tmp_path, monkeypatch):  #
     monkeypatch.setattr(aalto, "CHUNK_MEMBERS", 1)  # one record batch per file
     ds = aalto.load(path=archive, progress=False)
     table, _ = aalto._parse_to_table(archive, progress=False)
-    assert len(ds.extra["arrow"].data.table.to_batches()) >= 3  # one per participant here
-    assert ds.extra["arrow"].data.table.equals(table.combine_chunks()) or (
-        ds.extra["arrow"].data.table.to_pylist() == table.to_pylist()
-    )
+    sentences = ds.extra["sentences"]
+    assert len(sentences.offsets) == 3  # one record batch per (non-empty) file here
+    assert sentences.dataset().data.table.to_pylist() == table.to_pylist()
+    for b in range(3):  # each batch read on its own equals its rows of the table
+        lo, hi = sentences.rows[b], sentences.rows[b + 1]
+        assert sentences.batch(b).to_pylist() == table.slice(lo, hi - lo).to_pylist()
     # the frame is an index (no keystrokes in memory); sequences come from the Arrow file
     assert list(ds.frame.columns) == ["subject", "order", "n_keys"]
     aalto._LOADED.clear()
     again = aalto.load(path=archive, progress=False)  # the index read back from the cache
     assert again.extra["cache_hit"]
     pd.testing.assert_frame_equal(again.frame, aalto.index_frame(table))
+    in_memory = aalto.load(path=archive, progress=False, cache=False)
+    for a, b in zip(
+        aalto.sequences_at(ds, [16, 0]), aalto.sequences_at(in_memory, [16, 0]), strict=True
+    ):
+        assert all(np.array_equal(a[c], b[c]) for c in ("press", "release", "keycode"))
     seqs = aalto.sequences_at(ds, [0, 16], length=4)
     assert [len(s["press"]) for s in seqs] == [4, 4]
     assert np.array_equal(seqs[1]["press"], np.asarray(table.column("press")[16].as_py()[:4]))

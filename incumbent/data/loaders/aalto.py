@@ -32,8 +32,9 @@ Stable API (the scale benchmark and the free-text protocol code against it):
     ``subject`` (categorical), ``order`` (0-based, chronological), ``n_keys``. The
     sentences themselves (``subject``, ``session``, ``order``, ``n_keys``, ``sentence``,
     ``user_input``, ``press``, ``release``, ``keycode``; same row order) stay in an
-    Arrow file, memory-mapped (``extra["arrow"]``, a Hugging Face ``datasets.Dataset``);
-    ``sequences_at(dataset, rows)`` reads the keystrokes of chosen rows. The cache lives
+    Arrow file (``extra["sentences"]``, :class:`ArrowBatches`; ``.dataset()`` memory-maps
+    it as a Hugging Face ``datasets.Dataset``); ``sequences_at(dataset, rows)`` reads the
+    keystrokes of chosen rows, one record batch at a time. The cache lives
     under ``cache_dir()/aalto_136m/<sha256[:16]>-p<PARSER>``, keyed by the archive's
     sha256 (a folder: a digest of its member names and bytes), so a second run does not
     re-parse; it is written in batches of ``CHUNK_MEMBERS`` files, so memory stays
@@ -73,6 +74,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from incumbent.data import zipstream
 from incumbent.data.cards import DataError, Dataset, cache_dir, fetch, read_card, verify
 
 NAME = "aalto_136m"
@@ -111,27 +113,37 @@ def _check_member_name(archive: str, name: str) -> None:
         )
 
 
-def _open_zip(path: Path) -> zipfile.ZipFile:
+def _members(source) -> Iterator[tuple[str, str, callable]]:
+    """(participant id, display name, read-bytes callable) for every keystroke file.
+
+    A zip given by path is walked with :mod:`incumbent.data.zipstream` (its directory is
+    read entry by entry, twice: every name is checked before any member is read), so
+    memory does not grow with the number of members; an open ``ZipFile`` is used as is."""
+    if isinstance(source, zipfile.ZipFile):
+        yield from _zipfile_members(source)
+        return
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"{path}: no such archive or folder")
+    if path.is_dir():
+        yield from _folder_members(path)
+        return
     if not zipfile.is_zipfile(path):
         raise DataError(f"{path}: not a zip archive (expected the official {ARCHIVE})")
-    try:
-        return zipfile.ZipFile(path)
-    except zipfile.BadZipFile as e:
-        raise DataError(f"{path}: corrupt zip archive ({e})") from e
+    found = 0
+    for e in zipstream.entries(path):  # no half-read unsafe archive
+        _check_member_name(str(path), e.name)
+        found += bool(MEMBER.search(e.name))
+    if not found:
+        raise DataError(f"{path}: no Keystrokes/files/<ID>_keystrokes.txt members")
+    with open(path, "rb") as handle:
+        for e in zipstream.entries(path):
+            if m := MEMBER.search(e.name):
+                yield m.group(1), f"{path}:{e.name}", (lambda e=e: zipstream.read(path, e, handle))
 
 
-def _members(source) -> Iterator[tuple[str, str, callable]]:
-    """(participant id, display name, read-bytes callable) for every keystroke file."""
-    if isinstance(source, zipfile.ZipFile):
-        zf, label = source, str(source.filename)
-    else:
-        path = Path(source)
-        if not path.exists():
-            raise DataError(f"{path}: no such archive or folder")
-        if path.is_dir():
-            yield from _folder_members(path)
-            return
-        zf, label = _open_zip(path), str(path)
+def _zipfile_members(zf: zipfile.ZipFile) -> Iterator[tuple[str, str, callable]]:
+    label = str(zf.filename)
     names = zf.namelist()
     for n in names:  # check every entry before reading any: no half-read unsafe archive
         _check_member_name(label, n)
@@ -449,9 +461,11 @@ def _parse_to_table(source, progress: bool = True, out: Path | None = None, fast
     from tqdm.auto import tqdm
 
     issues: list[RowIssue] = []
-    parts, writer, index = [], None, {"subjects": [], "code": [], "order": [], "n_keys": []}
+    parts, writer = [], None
+    index = {"subjects": [], "code": [], "order": [], "n_keys": [], "offset": [], "rows": [0]}
     if out is not None:
-        writer = pa.ipc.new_stream(pa.OSFile(str(out), "wb"), SCHEMA)
+        sink = pa.OSFile(str(out), "wb")
+        writer = pa.ipc.new_stream(sink, SCHEMA)
     members = tqdm(_members(source), desc="aalto: parsing", unit=" participants",
                    disable=not progress)  # fmt: skip
     chunk: list[tuple[str, str, bytes]] = []
@@ -460,7 +474,9 @@ def _parse_to_table(source, progress: bool = True, out: Path | None = None, fast
         table = _chunk_table(chunk, issues, fast)
         if writer is None:
             parts.append(table)
-        else:
+        elif table.num_rows:
+            index["offset"].append(sink.tell())  # where this record batch's message starts
+            index["rows"].append(index["rows"][-1] + table.num_rows)
             writer.write_table(table)
             subjects = pc.unique(table.column("subject"))
             index["code"].append(pc.index_in(table.column("subject"), subjects).to_numpy()
@@ -488,31 +504,64 @@ def _save_index(folder: Path, index: dict) -> None:
     file: 10 bytes a sentence, so a reload touches none of the keystroke pages."""
     arrays = {k: np.concatenate(index[k]) if index[k] else np.zeros(0, np.int32)
               for k in ("code", "order", "n_keys")}  # fmt: skip
+    arrays["batch_offset"] = np.asarray(index["offset"], np.int64)
+    arrays["batch_rows"] = np.asarray(index["rows"], np.int64)
     with open(folder / "index.npz.part", "wb") as f:
         np.savez(f, **arrays)
     (folder / "index.npz.part").replace(folder / "index.npz")
     (folder / "subjects.json").write_text(json.dumps(index["subjects"]))
 
 
-def _load_index(folder: Path) -> pd.DataFrame:
+def _load_index(folder: Path) -> tuple[pd.DataFrame, ArrowBatches]:
     with np.load(folder / "index.npz") as z:
         code, order, n_keys = z["code"], z["order"], z["n_keys"]
+        batches = ArrowBatches(folder / "sequences.arrow", z["batch_offset"], z["batch_rows"])
     subjects = json.loads((folder / "subjects.json").read_text())
     subject = pd.Categorical.from_codes(code, categories=pd.Index(subjects, dtype=object))
-    return pd.DataFrame({"subject": subject, "order": order, "n_keys": n_keys}, copy=False)
+    frame = pd.DataFrame({"subject": subject, "order": order, "n_keys": n_keys}, copy=False)
+    return frame, batches
+
+
+@dataclass(frozen=True)
+class ArrowBatches:
+    """The cached sentences: an Arrow IPC stream file and where each record batch starts.
+
+    ``batch(b)`` reads one record batch (``CHUNK_MEMBERS`` participants) with plain file
+    reads, so reading a few participants costs a few batches of memory, whatever the
+    file's size (a memory map would keep every page it touched, and the kernel's
+    read-ahead around them, resident). ``dataset()`` memory-maps the whole file as a
+    Hugging Face ``datasets.Dataset`` for whoever wants that view."""
+
+    path: Path
+    offsets: np.ndarray  # byte offset of each record batch's message
+    rows: np.ndarray  # cumulative row counts, starting at 0
+
+    def batch(self, b: int) -> pa.RecordBatch:
+        with pa.OSFile(str(self.path), "rb") as f:
+            f.seek(int(self.offsets[b]))
+            msg = pa.ipc.read_message(f)
+            while msg.type != "record batch":  # the schema message precedes the first
+                msg = pa.ipc.read_message(f)
+            return pa.ipc.read_record_batch(msg, SCHEMA)
+
+    def dataset(self):
+        import datasets
+
+        return datasets.Dataset.from_file(str(self.path))
 
 
 def cached_parse(source: Path, checksum: str, progress: bool = True, cache: bool = True):
-    """(HF Dataset, index frame, issues, cache_hit): parse once per archive checksum, then
-    memory-map the sequences and read the small index."""
-    import datasets
-
+    """(sentences, index frame, issues, cache_hit): parse once per archive checksum, then
+    read the small index; sentences are :class:`ArrowBatches` (or, with ``cache=False``,
+    an in-memory ``datasets.Dataset``)."""
     folder = cache_dir() / NAME / f"{checksum[:16]}-p{PARSER_VERSION}"
     arrow, issues_file = folder / "sequences.arrow", folder / "row_issues.json"
     if cache and issues_file.exists():
         issues = [RowIssue(**d) for d in json.loads(issues_file.read_text())]
-        return datasets.Dataset.from_file(str(arrow)), _load_index(folder), issues, True
+        return *_load_index(folder)[::-1], issues, True
     if not cache:
+        import datasets
+
         table, issues = _parse_to_table(source, progress)
         return datasets.Dataset(table), index_frame(table), issues, False
     folder.mkdir(parents=True, exist_ok=True)
@@ -523,7 +572,7 @@ def cached_parse(source: Path, checksum: str, progress: bool = True, cache: bool
     tmp = issues_file.with_suffix(".tmp")
     tmp.write_text(json.dumps([asdict(i) for i in issues], indent=1))
     tmp.replace(issues_file)
-    return datasets.Dataset.from_file(str(arrow)), _load_index(folder), issues, False
+    return *_load_index(folder)[::-1], issues, False
 
 
 def summarize_issues(issues: list[RowIssue]) -> dict:
@@ -566,7 +615,7 @@ def load(
         checksum=checksum,
         card=card,
         extra={
-            "arrow": ds,
+            "sentences": ds,
             "cache_hit": hit,
             "row_issues": summarize_issues(issues),
             "sentences_per_subject": per_subject.value_counts().sort_index().to_dict(),
@@ -601,17 +650,23 @@ def sequences_at(dataset: Dataset, rows, length: int | None = None) -> list[dict
         f = dataset.frame
         return [{"press": f["press"].iat[r][cut], "release": f["release"].iat[r][cut],
                  "keycode": f["keycode"].iat[r][cut]} for r in rows]  # fmt: skip
-    # take from each record batch separately: a take over the whole chunked column would
-    # first concatenate it, i.e. read every keystroke of the archive into memory
-    table = dataset.extra["arrow"].data.table
+    # one record batch at a time: a take over a whole chunked column would first
+    # concatenate it, i.e. read every keystroke of the archive into memory
+    src = dataset.extra["sentences"]
+    if isinstance(src, ArrowBatches):
+        bounds, get = src.rows, src.batch
+    else:  # an in-memory datasets.Dataset (load(cache=False))
+        table = src.data.table
+        bounds = np.cumsum([0, *(len(c) for c in table.column("press").chunks)])
+        get = lambda b: table.select(["press", "release", "keycode"]).to_batches()[b]  # noqa: E731
     names = ("press", "release", "keycode")
-    bounds = np.cumsum([0, *(len(c) for c in table.column("press").chunks)])
     batch = np.searchsorted(bounds, rows, side="right") - 1
     out: list = [None] * len(rows)
     for b in np.unique(batch):
         sel = np.flatnonzero(batch == b)
+        part = get(int(b))
         local = pa.array(rows[sel] - bounds[b])
-        cols = {c: _list_column(table.column(c).chunk(int(b)).take(local)) for c in names}
+        cols = {c: _list_column(part.column(c).take(local)) for c in names}
         for j, k in enumerate(sel):
             out[k] = {c: cols[c][j][cut] for c in names}
     return out
