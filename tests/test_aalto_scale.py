@@ -65,7 +65,10 @@ def test_cache_written_in_batches_reads_back(archive, tmp_path, monkeypatch):  #
         lo, hi = sentences.rows[b], sentences.rows[b + 1]
         assert sentences.batch(b).to_pylist() == table.slice(lo, hi - lo).to_pylist()
     # the frame is an index (no keystrokes in memory); sequences come from the Arrow file
-    assert list(ds.frame.columns) == ["subject", "order", "n_keys"]
+    assert list(ds.frame.columns) == ["subject", "first_row", "sentences", "n_keys"]
+    assert ds.frame["sentences"].tolist() == [15, 15, 10]
+    rows = aalto.sequence_rows(ds.frame, ["2", "1"], sessions=2)
+    assert rows.tolist() == [15, 16, 0, 1] and table.column("subject")[15].as_py() == "2"
     aalto._LOADED.clear()
     again = aalto.load(path=archive, progress=False)  # the index read back from the cache
     assert again.extra["cache_hit"]

@@ -49,7 +49,7 @@ def test_batches_are_triplets_read_one_chunk_at_a_time(loaded):
     assert (a == p).all() and (a != q).all()
     # a chunk's features are the loader's TypeNet features of its participants' sentences
     X, n, owner, _ = stream._read(np.array(["3"]))
-    first = int(np.flatnonzero((loaded.frame["subject"] == "3") & (loaded.frame["order"] == 0))[0])
+    first = int(aalto.sequence_rows(loaded.frame, ["3"])[0])
     seq = aalto.sequences_at(loaded, [first])[0]
     want = aalto.typenet_features(seq["press"], seq["release"], seq["keycode"], 4)
     assert X.shape == (15, 4, 5) and np.allclose(X[0], want) and (owner == 0).all()

@@ -29,7 +29,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from incumbent.data.loaders.aalto import sequences_at, typenet_features
+from incumbent.data.loaders.aalto import (
+    sentence_counts,
+    sequence_rows,
+    sequences_at,
+    typenet_features,
+)
 
 
 class TripletStream:
@@ -49,15 +54,14 @@ class TripletStream:
         self.read_rows: list[int] = []  # rows read per chunk (for tests and monitoring)
 
     def _rows_by_subject(self, subjects: list[str]) -> dict[str, np.ndarray]:
-        frame = self.dataset.frame
-        keep = frame["subject"].isin(set(subjects)) & (frame["order"] < self.sessions)
-        df = frame.loc[keep, ["subject", "order"]].sort_values(["subject", "order"])
-        by = {s: g.index.to_numpy() for s, g in df.groupby("subject", observed=True)}
-        missing = [s for s in subjects if len(by.get(s, ())) < 2]
+        counts = sentence_counts(self.dataset.frame)
+        missing = [s for s in subjects if counts.get(s, 0) < 2]
         if missing:
             raise ValueError(f"{len(missing)} participants have fewer than 2 sentences, "
                              f"e.g. {missing[:3]}")  # fmt: skip
-        return {s: by[s] for s in subjects}
+        rows = sequence_rows(self.dataset.frame, subjects, self.sessions)
+        sizes = np.minimum(counts.loc[subjects].to_numpy(), self.sessions)
+        return dict(zip(subjects, np.split(rows, np.cumsum(sizes)[:-1]), strict=True))
 
     def chunks_per_epoch(self) -> int:
         return -(-len(self.subjects) // self.subjects_per_chunk)

@@ -71,7 +71,7 @@ class TypeNetOpenSet(Protocol):
                 f"gallery_size {self.gallery_size} + n_queries {self.n_queries} exceeds "
                 f"{self.sessions} sessions: gallery and queries would overlap"
             )
-        counts = dataset.frame.groupby("subject", sort=False, observed=True).size()
+        counts = aalto.sentence_counts(dataset.frame)
         eligible = sorted(counts.index[counts >= self.sessions], key=_id_key)
         excluded = sorted(counts.index[counts < self.sessions], key=_id_key)
         need = self.n_train + self.n_eval
@@ -86,12 +86,8 @@ class TypeNetOpenSet(Protocol):
 
     def _sequences(self, dataset, subjects: list[str], m: int | None) -> list[dict]:
         """Each subject's first ``sessions`` sentences, subjects in the given order. Only
-        these rows are read (from the memory-mapped Arrow cache for the Aalto loader)."""
-        frame = dataset.frame
-        df = frame[frame["subject"].isin(set(subjects)) & (frame["order"] < self.sessions)]
-        df = df.sort_values(["subject", "order"])
-        by = {s: g.index for s, g in df.groupby("subject", sort=False, observed=True)}
-        rows = np.concatenate([frame.index.get_indexer(by[s]) for s in subjects])
+        these rows are read (from the Arrow cache for the Aalto loader)."""
+        rows = aalto.sequence_rows(dataset.frame, subjects, self.sessions)
         return aalto.sequences_at(dataset, rows, m)
 
     # ------------------------------------------------------------------ run

@@ -28,8 +28,8 @@ Stable API (the scale benchmark and the free-text protocol code against it):
     at the end to ``M`` rows.
 
 ``load(data_dir=None, path=None, cache=True) -> Dataset``
-    Verified, parsed and cached. ``frame`` is a small index, one row per sentence:
-    ``subject`` (categorical), ``order`` (0-based, chronological), ``n_keys``. The
+    Verified, parsed and cached. ``frame`` is a small index, one row per participant:
+    ``subject``, ``first_row``, ``sentences``, ``n_keys`` (total keys). The
     sentences themselves (``subject``, ``session``, ``order``, ``n_keys``, ``sentence``,
     ``user_input``, ``press``, ``release``, ``keycode``; same row order) stay in an
     Arrow file (``extra["sentences"]``, :class:`ArrowBatches`; ``.dataset()`` memory-maps
@@ -71,7 +71,6 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from incumbent.data import zipstream
@@ -462,7 +461,7 @@ def _parse_to_table(source, progress: bool = True, out: Path | None = None, fast
 
     issues: list[RowIssue] = []
     parts, writer = [], None
-    index = {"subjects": [], "code": [], "order": [], "n_keys": [], "offset": [], "rows": [0]}
+    index = {"subjects": [], "sentences": [], "n_keys": [], "offset": [], "rows": [0]}
     if out is not None:
         sink = pa.OSFile(str(out), "wb")
         writer = pa.ipc.new_stream(sink, SCHEMA)
@@ -478,12 +477,9 @@ def _parse_to_table(source, progress: bool = True, out: Path | None = None, fast
             index["offset"].append(sink.tell())  # where this record batch's message starts
             index["rows"].append(index["rows"][-1] + table.num_rows)
             writer.write_table(table)
-            subjects = pc.unique(table.column("subject"))
-            index["code"].append(pc.index_in(table.column("subject"), subjects).to_numpy()
-                                 .astype(np.int32) + len(index["subjects"]))  # fmt: skip
-            index["subjects"] += subjects.to_pylist()
-            index["order"].append(table.column("order").to_numpy().astype(np.int16))
-            index["n_keys"].append(table.column("n_keys").to_numpy())
+            part = _participants(table)
+            for k in ("subjects", "sentences", "n_keys"):
+                index[k] += part[k]
         chunk.clear()
 
     for pid, name, read in members:
@@ -499,11 +495,38 @@ def _parse_to_table(source, progress: bool = True, out: Path | None = None, fast
     return pa.concat_tables([_sequences_table([]), *parts]), issues
 
 
+def _participants(table: pa.Table) -> dict[str, list]:
+    """Per participant, in file order: id, number of sentences, number of keys (a
+    participant's sentences are consecutive rows, in ``order``)."""
+    subject = table.column("subject").to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.r_[True, subject[1:] != subject[:-1]]) if len(subject) else []
+    ends = np.r_[starts[1:], len(subject)] if len(subject) else []
+    keys = np.r_[0, np.cumsum(table.column("n_keys").to_numpy())]
+    return {"subjects": [str(subject[i]) for i in starts],
+            "sentences": [int(e - b) for b, e in zip(starts, ends, strict=True)],
+            "n_keys": [int(keys[e] - keys[b]) for b, e in zip(starts, ends, strict=True)]}  # fmt: skip
+
+
+def _participant_frame(index: dict) -> pd.DataFrame:
+    sentences = np.asarray(index["sentences"], np.int64)
+    return pd.DataFrame({
+        "subject": pd.Series(index["subjects"], dtype=object),
+        "first_row": np.r_[0, np.cumsum(sentences)[:-1]].astype(np.int64) if len(sentences) else sentences,
+        "sentences": sentences,
+        "n_keys": np.asarray(index["n_keys"], np.int64),
+    })  # fmt: skip
+
+
+def index_frame(table: pa.Table) -> pd.DataFrame:
+    """One row per participant (``subject``, ``first_row``, ``sentences``, ``n_keys``):
+    its sentences are rows ``first_row .. first_row + sentences - 1`` of the Arrow table,
+    in ``order`` (:func:`sequence_rows`, :func:`sequences_at`)."""
+    return _participant_frame(_participants(table))
+
+
 def _save_index(folder: Path, index: dict) -> None:
-    """The sentence index (``index_frame``) as plain arrays, read back without the Arrow
-    file: 10 bytes a sentence, so a reload touches none of the keystroke pages."""
-    arrays = {k: np.concatenate(index[k]) if index[k] else np.zeros(0, np.int32)
-              for k in ("code", "order", "n_keys")}  # fmt: skip
+    """The participant index, read back without touching the Arrow file."""
+    arrays = {k: np.asarray(index[k], np.int64) for k in ("sentences", "n_keys")}
     arrays["batch_offset"] = np.asarray(index["offset"], np.int64)
     arrays["batch_rows"] = np.asarray(index["rows"], np.int64)
     with open(folder / "index.npz.part", "wb") as f:
@@ -514,12 +537,10 @@ def _save_index(folder: Path, index: dict) -> None:
 
 def _load_index(folder: Path) -> tuple[pd.DataFrame, ArrowBatches]:
     with np.load(folder / "index.npz") as z:
-        code, order, n_keys = z["code"], z["order"], z["n_keys"]
+        index = {"sentences": z["sentences"], "n_keys": z["n_keys"]}
         batches = ArrowBatches(folder / "sequences.arrow", z["batch_offset"], z["batch_rows"])
-    subjects = json.loads((folder / "subjects.json").read_text())
-    subject = pd.Categorical.from_codes(code, categories=pd.Index(subjects, dtype=object))
-    frame = pd.DataFrame({"subject": subject, "order": order, "n_keys": n_keys}, copy=False)
-    return frame, batches
+    index["subjects"] = json.loads((folder / "subjects.json").read_text())
+    return _participant_frame(index), batches
 
 
 @dataclass(frozen=True)
@@ -607,7 +628,7 @@ def load(
                 i.action, i.reason)  # fmt: skip
     if issues:
         log.info("aalto: row issues: %s", dict(Counter(i.action for i in issues)))
-    per_subject = frame.groupby("subject", sort=False, observed=True).size()
+    per_subject = frame["sentences"]
     dataset = Dataset(
         name=NAME,
         frame=frame,
@@ -627,17 +648,30 @@ def load(
     return dataset
 
 
-def index_frame(table: pa.Table) -> pd.DataFrame:
-    """One row per sentence, without its text and keystrokes (those stay in the Arrow
-    cache, memory-mapped): ``subject`` (categorical), ``order``, ``n_keys``. Row ``i`` is
-    row ``i`` of the Arrow table (:func:`sequences_at`)."""
-    subject = pc.dictionary_encode(table.column("subject")).combine_chunks()
-    return pd.DataFrame({
-        "subject": pd.Categorical.from_codes(subject.indices.to_numpy().astype(np.int32),
-                                             pd.Index(subject.dictionary.to_pylist(), dtype=object)),
-        "order": table.column("order").to_numpy().astype(np.int16),
-        "n_keys": table.column("n_keys").to_numpy(),
-    })  # fmt: skip
+def sequence_rows(frame: pd.DataFrame, subjects, sessions: int | None = None) -> np.ndarray:
+    """Frame rows (for :func:`sequences_at`) of each subject's first ``sessions``
+    sentences, subjects in the given order, sentences in ``order``. Works on the Aalto
+    participant index and on a sentence-per-row frame (``subject``, ``order``)."""
+    if "first_row" in frame.columns:
+        fr = frame.set_index("subject")
+        first, count = fr["first_row"], fr["sentences"]
+        parts = [first[s] + np.arange(count[s] if sessions is None else min(count[s], sessions))
+                 for s in subjects]  # fmt: skip
+    else:
+        keep = frame["subject"].isin(set(subjects))
+        if sessions is not None:
+            keep &= frame["order"] < sessions
+        df = frame.loc[keep, ["subject", "order"]].sort_values(["subject", "order"])
+        by = {s: g.index for s, g in df.groupby("subject", sort=False)}
+        parts = [frame.index.get_indexer(by[s]) for s in subjects]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+
+def sentence_counts(frame: pd.DataFrame) -> pd.Series:
+    """Sentences per subject, for either frame layout (see :func:`sequence_rows`)."""
+    if "first_row" in frame.columns:
+        return frame.set_index("subject")["sentences"]
+    return frame.groupby("subject", sort=False).size()
 
 
 def sequences_at(dataset: Dataset, rows, length: int | None = None) -> list[dict]:
