@@ -26,7 +26,7 @@ MiB = 1 << 20
 def render(results: dict) -> str:
     rows = results["sizes"]
     lines = [
-        "| participants | keystrokes read | zip | phase | wall s | CPU s | peak RSS | notes |",
+        "| participants | sentences | zip | phase | wall s | CPU s | peak RSS | notes |",
         "|---:|---:|---:|---|---:|---:|---:|---|",
     ]
     for r in rows:
@@ -45,7 +45,8 @@ def render(results: dict) -> str:
                         f", Arrow write + index {w['arrow_write_and_index']}")  # fmt: skip
             if name == "protocol":
                 note = f"{p['scores']:,} scores"
-            lines.append(f"| {r['participants']:,} | {p.get('sentences', '')} | "
+            sentences = f"{p['sentences']:,}" if "sentences" in p else ""
+            lines.append(f"| {r['participants']:,} | {sentences} | "
                          f"{r['zip_bytes'] / 1e6:,.0f} MB | {name} | {p['seconds']:,.1f} | "
                          f"{p['cpu_seconds']:,.1f} | {p['peak'] / MiB:,.0f} MiB | {note} |")  # fmt: skip
     first, last = rows[0], rows[-1]
