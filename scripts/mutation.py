@@ -83,6 +83,7 @@ TARGETS = [
         "tests/test_sapimouse.py::test_authors_code_windows_known_answer",
         "tests/test_sapimouse.py::test_blocks_known_values",
         "tests/test_sapimouse.py::test_block_average_within_streams",  # not the FCN smoke
+        "tests/test_sapimouse.py::test_blocks_carry_integer_user_ids_and_missing_users_fail",
         "tests/test_split_counts.py::test_sapimouse_user_range"),
         ("user_range", "blocks", "authors_code_scores")),
     Target("protocols.typenet_open_set", "incumbent/protocols/typenet_open_set.py",

@@ -201,3 +201,13 @@ def test_authors_code_windows_known_answer():
     lo, span = 1.0 - 2 / np.sqrt(2), 4 / np.sqrt(2)  # mid of 1.5 and 0.5, sd 1 / sqrt 2
     np.testing.assert_allclose(g, (np.array([1.5, 1.75, 1.5]) - lo) / span)
     np.testing.assert_allclose(i, (np.array([0.5, 0.75, 0.5]) - lo) / span)
+
+
+def test_blocks_carry_integer_user_ids_and_missing_users_fail(tmp_path):
+    ds = sapimouse.load(root=fake_sapimouse(tmp_path / "sapimouse", users=range(1, 4)),
+                        verify=False)  # fmt: skip
+    blocks = SapiMouse2021(train_users=[1, 2], eval_users=[3]).blocks(ds)
+    assert sorted(set(blocks["user_id"])) == [1, 2, 3]
+    assert (blocks["user_id"] == blocks["subject"].astype(int)).all()
+    with pytest.raises(DataError, match=r"no blocks for users \[9, 10\]"):
+        SapiMouse2021(train_users=[1, 2], eval_users=[3, 9, 10]).blocks(ds)  # a list, not a range
