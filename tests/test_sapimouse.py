@@ -211,3 +211,11 @@ def test_blocks_carry_integer_user_ids_and_missing_users_fail(tmp_path):
     assert (blocks["user_id"] == blocks["subject"].astype(int)).all()
     with pytest.raises(DataError, match=r"no blocks for users \[9, 10\]"):
         SapiMouse2021(train_users=[1, 2], eval_users=[3, 9, 10]).blocks(ds)  # a list, not a range
+
+
+def test_authors_code_equal_first_scores_give_one_half():
+    # the first genuine and impostor scores are equal: no range, every score becomes 0.5
+    s = pd.DataFrame({"subject": "73", "probe_subject": ["73", "73", "74", "74"],
+                      "label": [1, 1, 0, 0], "score": [1.0, 3.0, 1.0, 2.0], "order": [0, 1, 0, 1]})  # fmt: skip
+    g, i = authors_code_scores(s, 1)
+    assert g.tolist() == [0.5, 0.5] and i.tolist() == [0.5, 0.5]
