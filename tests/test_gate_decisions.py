@@ -289,3 +289,9 @@ def test_source_name_tells_committed_from_local(tmp_path):
     assert lb._source_name({**rec, "_source": str(lb.COMMITTED)}) == "committed"
     assert lb._source_name({**rec, "_source": str(tmp_path)}) == "local"
     assert lb._source_name(rec) == "local"  # no source recorded: not a committed record
+
+
+def test_compare_default_seed_and_resamples_are_recorded():
+    inc = eer_record("incumbent", BASE, run_id="20260101T000000-incumbent-aaaaaa")
+    r = cmp.compare(challenger(BASE - 0.02 + NOISE), [inc]).versus[0].result
+    assert (r.seed, r.n_resamples) == (0, cmp.N_RESAMPLES) == (0, 2000)

@@ -215,3 +215,12 @@ def test_many_hull_candidates_and_small_chunks_agree_with_references(seed, monke
         assert np.allclose(fmr, fpr) and np.allclose(fnmr, 1 - tpr)
         _, fmr5, fnmr5 = M.roc(g, i, n_points=5)
         assert fmr5[0] == 0.0 and fmr5[-1] == 1.0 and np.all(np.diff(fmr5) >= 0)
+
+
+def test_per_subject_fnmr_is_at_one_percent_fmr():
+    g = np.arange(100, dtype=float)
+    i = np.r_[np.full(98, -1.0), 50.5, 80.5]  # see test_fnmr_at_fmr_uses_most_lenient...
+    scores = pd.DataFrame({"subject": "s", "label": np.r_[np.ones(100), np.zeros(100)],
+                           "score": np.r_[g, i]})  # fmt: skip
+    row = M.per_subject(scores).iloc[0]
+    assert row["fnmr_at_fmr_1pct"] == pytest.approx(M.fnmr_at_fmr(g, i, 0.01)) == 0.51

@@ -124,8 +124,9 @@ def test_sequences_take_the_first_sessions_only():
     ds = synthetic_free_text(n_subjects=3, sessions=12)
     p = TypeNetOpenSet(n_train=2, n_eval=1, gallery_size=2, n_queries=2, sessions=10,
                        impostor_session=9)  # fmt: skip
-    seqs = p._sequences(ds.frame, ["2", "1"], m=7)
+    seqs = p._sequences(ds, ["2", "1"], m=7)
     assert len(seqs) == 2 * 10  # orders 0-9 of each subject, not 10 or 11
     first = ds.frame[(ds.frame["subject"] == "2") & (ds.frame["order"] == 0)].iloc[0]
     assert np.array_equal(seqs[0]["press"], first["press"][:7])  # subjects in the given order
     assert all(len(s["press"]) == 7 and len(s["keycode"]) == 7 for s in seqs)
+    assert all(set(s) == {"press", "release", "keycode"} and len(s["release"]) == 7 for s in seqs)
