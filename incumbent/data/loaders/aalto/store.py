@@ -124,7 +124,7 @@ def sentence_counts(frame: pd.DataFrame) -> pd.Series:
 
 def sequences_at(dataset: Dataset, rows, length: int | None = None) -> list[dict]:
     """The sequences (``press``, ``release``, ``keycode``, first ``length`` keys) of the
-    given frame rows: from the Arrow cache when loaded by :func:`load`, else from the
+    given frame rows: from the Arrow cache when loaded by ``aalto.load``, else from the
     frame's own columns (small in-memory datasets, e.g. synthetic ones in tests)."""
     rows = np.asarray(rows, dtype=np.int64)
     cut = slice(None, length)
