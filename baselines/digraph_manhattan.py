@@ -17,9 +17,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from incumbent.baselines.gunetti_picardi import NGraphTable
 from sklearn.base import BaseEstimator
-
-from baselines.gunetti_picardi import NGraphTable
 
 
 class DigraphScaledManhattan(BaseEstimator):

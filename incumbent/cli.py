@@ -1,4 +1,4 @@
-"""The ``incumbent`` command: leaderboard, compare, cite, plot, papers, promote.
+"""The ``incumbent`` command: run, leaderboard, compare, cite, plot, papers, promote, trials.
 
 Records are addressed by path (``.../<run_id>.json``) or by run id (or a unique
 prefix of one), looked up in the committed incumbents (``incumbents/``) and the local
@@ -268,10 +268,25 @@ def parser() -> argparse.ArgumentParser:
         help="skip records without a paper's reported value (in-house runs)",
     )
     p.set_defaults(func=do_promote)
+
+    p = sub.add_parser(
+        "run",
+        add_help=False,
+        help="python run.py anywhere: `incumbent run [--config-dir DIR] OVERRIDES`",
+    )
+    p.set_defaults(func=None)  # handled before parsing: every argument goes to Hydra
+    from incumbent.gate import trials
+
+    trials.add_parser(sub)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"]:  # Hydra parses its own arguments (-m, --config-dir, overrides)
+        from incumbent.running import app
+
+        return app.main(argv[1:])
     args = parser().parse_args(argv)
     try:
         return args.func(args)

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from incumbent.baselines.antal2019 import ActionForest
 
-from baselines.antal2019 import ActionForest
 from incumbent.data.cards import DataError
 from incumbent.data.loaders import balabit
 from incumbent.data.mouse.segmentation import segment

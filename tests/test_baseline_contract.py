@@ -152,7 +152,7 @@ def batched():
         module, _, name = target.rpartition(".")
         if (
             fixed_text(path)
-            and module.startswith("baselines.")
+            and module.startswith("incumbent.baselines.")
             and hasattr(getattr(importlib.import_module(module), name), "fit_many")
         ):
             out.append(pytest.param(path, id=path.stem))

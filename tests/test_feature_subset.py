@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import yaml
 from hydra.utils import instantiate
+from incumbent.baselines.feature_subset import TimingKinds, cmu_feature_names
 from sklearn.base import clone
 
-from baselines.feature_subset import TimingKinds, cmu_feature_names
 from incumbent import ROOT
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from incumbent.baselines.digraph_manhattan import DigraphScaledManhattan
+from incumbent.baselines.gunetti_picardi import GunettiPicardi, a_distance, r_distance
 from sklearn.base import BaseEstimator
 
-from baselines.digraph_manhattan import DigraphScaledManhattan
-from baselines.gunetti_picardi import GunettiPicardi, a_distance, r_distance
 from incumbent.data.cards import Dataset
 from incumbent.protocols.typenet_open_set import _CACHE, TypeNetOpenSet
 

@@ -31,7 +31,7 @@ TESTS = Path(__file__).resolve().parent
 
 FLAKY = textwrap.dedent('''
     import os, time
-    from baselines.distance import Manhattan
+    from incumbent.baselines.distance import Manhattan
 
     class Flaky(Manhattan):
         """Manhattan, but fit sleeps (writing its pid) or raises for chosen seeds."""

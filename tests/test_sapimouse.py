@@ -105,7 +105,7 @@ def test_block_average_within_streams():
 
 def test_protocol_and_fcn_smoke(tmp_path):
     """Reduced size on CPU: 4 training users, 3 evaluation users, 8 filters, 1 epoch."""
-    from baselines.sapimouse2021 import SapiMouseFCNOCSVM
+    from incumbent.baselines.sapimouse2021 import SapiMouseFCNOCSVM
 
     root = fake_sapimouse(tmp_path / "sapimouse", users=range(1, 8), n3=900, n1=700)
     ds = sapimouse.load(root=root, verify=False)

@@ -8,7 +8,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("lightning")
 
-from baselines.typenet import TypeNet, features  # noqa: E402
+from incumbent.baselines.typenet import TypeNet, features  # noqa: E402
+
 from tests.test_open_set_protocol import synthetic_free_text  # noqa: E402
 
 

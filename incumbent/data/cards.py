@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from incumbent import ROOT
+from incumbent import resource
 
-CARDS = ROOT / "datasets"
+CARDS = resource("datasets")  # the kit's cards (never Hugging Face's `datasets` package)
 
 
 class DataError(ValueError):

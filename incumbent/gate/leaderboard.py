@@ -12,23 +12,22 @@ Metric conventions (generic, nothing here is CMU-specific):
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from incumbent import ROOT
+from incumbent import ROOT, default_results_dir, resource  # noqa: F401  (cli: ROOT)
 from incumbent.running import records
 
-COMMITTED = ROOT / "incumbents"
+COMMITTED = resource("incumbents")
 HIGHER_IS_BETTER_PREFIXES = ("auc", "accuracy", "tar", "gar")
 
 
 def results_dir() -> Path:
     """Local results folder, as ``paths.results_dir`` resolves it by default."""
-    return Path(os.environ.get("INCUMBENT_RESULTS") or ROOT / "results")
+    return default_results_dir()
 
 
 def higher_is_better(metric: str) -> bool:

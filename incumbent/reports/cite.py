@@ -15,11 +15,59 @@ from incumbent.gate.leaderboard import (
 
 
 def reproduce_command(record: dict) -> str:
-    """The command that reruns ``record``: check out its commit, rerun its overrides."""
+    """The command that reruns ``record``: check out its commit, rerun its overrides (for
+    outside code, an installed kit or a score file: :func:`outside_command`)."""
     sha = (record.get("git") or {}).get("sha")
     overrides = " ".join(shlex.quote(o) for o in record.get("overrides") or [])
+    installed = str(record.get("code_version") or "").startswith("incumbent-")  # a wheel's run
+    if record.get("provenance") or installed:
+        return outside_command(record, overrides)
     run = f"python run.py {overrides}".rstrip()
     return f"git checkout {sha} && {run}" if sha else run
+
+
+def outside_command(record: dict, overrides: str) -> str:
+    """The kit at its commit (a checkout) or pinned version (installed), the outside code at
+    its version and commit, then ``run.py`` / ``incumbent run`` with the extra config dirs."""
+    prov = record.get("provenance") or {}
+    kit_sha = (record.get("git") or {}).get("sha")
+    kit = prov.get("kit_version") or (record.get("versions") or {}).get("incumbent")
+    pins = [] if kit_sha else [f"incumbent=={kit}" if kit else "incumbent"]
+    steps = [f"git checkout {kit_sha}"] if kit_sha else []
+    for m in prov.get("outside_code") or []:
+        git = m.get("git") or {}
+        if m.get("distribution"):
+            pins.append(f"{m['distribution']}=={m['version']}")
+        elif git.get("sha") and git["sha"] != kit_sha:  # a repository of its own
+            steps.append(f"git -C {shlex.quote(git['root'])} checkout {git['sha']}")
+    if pins:
+        steps.insert(0, "pip install " + " ".join(shlex.quote(p) for p in pins))
+    if prov.get("kind") == "score_file":  # one command per line: a comment sits between
+        args = []
+        for o in (prov.get("trials") or {}).get("overrides", []):
+            key, _, value = o.partition("=")
+            args += [f"--{key}", value] if key in ("dataset", "protocol") else [
+                o.removeprefix("protocol.")]  # fmt: skip
+        return "\n".join([
+            *steps,
+            f"incumbent trials export {' '.join(shlex.quote(a) for a in args)} trials/",
+            f"# score trials/ with {prov['name']} {prov['version']} into {prov['file']} "
+            f"(sha256 {prov['sha256']})",
+            f"incumbent trials import {shlex.quote(prov['file'])} --name "
+            f"{shlex.quote(prov['name'])} --version {shlex.quote(prov['version'])} --trials trials/",
+        ])  # fmt: skip
+    dirs = [s["path"].removeprefix("file://") for s in prov.get("config_sources") or []
+            if s.get("schema") == "file"]  # fmt: skip
+    app = "python run.py" if kit_sha else "incumbent run"
+    run = " ".join([app, *(f"--config-dir {shlex.quote(d)}" for d in dirs), overrides]).rstrip()
+    estimator = ((record.get("config") or {}).get("baseline") or {}).get("estimator") or {}
+    if estimator.get("_target_") == "incumbent.api.registered":  # made with incumbent.evaluate
+        d, p = record["dataset"]["name"], record["protocol"]["name"]
+        run = (
+            f"python -c 'import incumbent; incumbent.evaluate({estimator['class']}(**PARAMS), "
+            f'dataset="{d}", protocol="{p}")\'  # PARAMS: {estimator.get("params")}'
+        )
+    return " && \\\n  ".join([*steps, run])
 
 
 def git_line(record: dict) -> str:

@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 
 from incumbent.evaluation import metrics
-from incumbent.running import records, resume
+from incumbent.running import provenance, records, resume
 from incumbent.running.baseline import seeded
 
 
@@ -58,7 +58,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     dataset = instantiate(cfg.dataset.loader)
     protocol = instantiate(cfg.protocol)
     config = OmegaConf.to_container(cfg, resolve=True)
-    code_version = resume.code_version()
+    origin = provenance.collect(config["baseline"])  # the kit's code and any outside code
+    code_version = origin.code_version()
     if not cfg.get("force", False):  # resume rule: see incumbent/running/resume.py
         done = resume.find_done(cfg.paths.results_dir, dataset, protocol, cfg.baseline.name,
                                 records.config_hash(config), code_version)  # fmt: skip
@@ -94,16 +95,18 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "metrics": summary,
         "reported": reported_for(cfg, dataset.name, protocol.name),
         "per_subject": table.to_dict(orient="records"),
-        "git": records.git_state(),
+        "git": provenance.kit_git_state(),
         "config": config,
         "config_hash": records.config_hash(config),
         "code_version": code_version,
         "overrides": hydra_overrides(),
         "command": records.command_line(),
-        "versions": records.versions(),
+        "versions": {**records.versions(), **origin.versions()},
         "started": started,
         "wall_time_s": None,
     }
+    if origin.block():  # outside code, extra config folders, a score file
+        record["provenance"] = origin.block()
     if hasattr(protocol, "record_extras"):  # e.g. device, training-set size, epochs
         record["run_info"] = protocol.record_extras()
     record["wall_time_s"] = round(time.perf_counter() - t0, 3)
