@@ -23,9 +23,8 @@ feature, densities floored at 1e-5, EM stopped when the log-likelihood gains les
 from __future__ import annotations
 
 import numpy as np
+from incumbent.baselines import pohmm_core as core
 from sklearn.base import BaseEstimator, clone
-
-from baselines import pohmm_core as core
 
 
 class POHMM(BaseEstimator):

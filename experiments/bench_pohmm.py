@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from baselines.pohmm import HMM, POHMM, score_events_many  # noqa: E402
+from incumbent.baselines.pohmm import HMM, POHMM, score_events_many  # noqa: E402
+
 from incumbent.data.loaders import monaco  # noqa: E402
 from incumbent.protocols.monaco2018 import Monaco2018  # noqa: E402
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from incumbent.baselines.pohmm import HMM, POHMM, score_events_many
 from scipy.special import logsumexp
 from scipy.stats import lognorm
-
-from baselines.pohmm import HMM, POHMM, score_events_many
 
 # a known 2-state POHMM over 3 keys: state 0 = fast/short, state 1 = slow/long
 N_KEYS, H = 3, 2
