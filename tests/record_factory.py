@@ -32,6 +32,7 @@ def make_record(
     reported: dict | None = None,
     git: dict | None = None,
     overrides: list[str] | None = None,
+    params: dict | None = None,
 ) -> dict:
     """A record whose per-subject metric columns are ``per_subject`` (name -> values)."""
     n = len(next(iter(per_subject.values())))
@@ -46,7 +47,7 @@ def make_record(
         "protocol": {
             "name": protocol,
             "version": version,
-            "params": {"n_train": 5},
+            "params": {"n_train": 5} if params is None else params,
             "primary_metric": primary,
             "guard_metrics": GUARDS if guards is None else guards,
         },  # fmt: skip

@@ -74,8 +74,10 @@ def _write_many(folder: str, worker: int, n: int, rows: int) -> None:
     for k in range(n):
         scores = pd.DataFrame({"subject": "s", "label": rng.integers(0, 2, rows),
                                "score": rng.normal(size=rows)})  # fmt: skip
-        rec = {"run_id": f"w{worker}-{k:05d}", "baseline": "b", "metrics": {"eer_mean": 0.1},
-               "dataset": {"name": "d"}, "protocol": {"name": "p", "version": 1},
+        rec = {"schema": 1, "run_id": f"w{worker}-{k:05d}", "baseline": "b", "seed": 0,
+               "metrics": {"x_mean": 0.1, "x_sd": 0.0}, "per_subject": [{"subject": "s", "x": 0.1}],
+               "dataset": {"name": "d"}, "git": {"sha": None, "dirty": None},
+               "protocol": {"name": "p", "version": 1, "primary_metric": "x"},
                "payload": rng.normal(size=2000).tolist()}  # fmt: skip
         records.write(rec, scores, folder)
 

@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from incumbent.data.cards import DataError
 from incumbent.evaluation import metrics
 from incumbent.protocols.base import Protocol
+from incumbent.protocols.checks import check_params
 
 
 def user_range(spec) -> list[int]:
@@ -113,6 +114,8 @@ def block_average(scores: pd.DataFrame, n: int, column: str = "score") -> pd.Dat
 
 class SapiMouse2021(Protocol):
     name = "sapimouse2021"
+    reads = ("mouse_blocks",)
+    for_datasets = ("sapimouse",)
     version = 2  # v2: score_norm authors_code (default) added; v1 had mean2sd only
     guard_metrics = ("auc",)
 
@@ -129,6 +132,7 @@ class SapiMouse2021(Protocol):
         self.max_blocks = max_blocks
         self.score_norm = score_norm
         self.seed = seed
+        check_params(self)  # before any data is read
 
     def params(self) -> dict[str, Any]:
         return {

@@ -35,11 +35,13 @@ from tqdm.auto import tqdm
 from incumbent.data.cards import DataError
 from incumbent.evaluation import metrics
 from incumbent.protocols.base import Protocol
+from incumbent.running.preflight import ParameterError, non_negative_int, positive_int
 
 
 class TypeNetOpenSet(Protocol):
     name = "typenet_open_set"
     version = 1
+    reads = ("free_text",)
     guard_metrics = ("eer_global", "fnmr_at_fmr_1pct_global", "auc")
 
     def __init__(
@@ -53,6 +55,15 @@ class TypeNetOpenSet(Protocol):
         impostor_session: int = 11,
         split_seed: int = 0,
     ):
+        positive_int(self.name, n_train=n_train, n_eval=n_eval, gallery_size=gallery_size,
+                     sequence_length=sequence_length, n_queries=n_queries, sessions=sessions)  # fmt: skip
+        non_negative_int(self.name, impostor_session=impostor_session, split_seed=split_seed)
+        if gallery_size + n_queries > sessions or impostor_session >= sessions:
+            raise ParameterError(
+                f"{self.name}: gallery_size {gallery_size} + n_queries {n_queries} must not "
+                f"exceed sessions {sessions} (gallery and queries would overlap), and "
+                f"impostor_session {impostor_session} must be below it"
+            )
         self.n_train = n_train
         self.n_eval = n_eval
         self.gallery_size = gallery_size

@@ -405,12 +405,14 @@ def load(
     if memo is not None:  # same archive already loaded in this process (multirun jobs)
         return memo
     ds, issues, hit = cached_parse(path, checksum, progress=progress, cache=cache)
-    for i in issues:
-        level = logging.INFO if i.action == "re-decoded" else logging.WARNING
-        log.log(level, "%s line %s keystroke %s: %s (%s)", i.file, i.line, i.keystroke_id,
-                i.action, i.reason)  # fmt: skip
+    for i in issues:  # one line each at debug level (INCUMBENT_DEBUG=1), a count otherwise
+        log.debug("%s line %s keystroke %s: %s (%s)", i.file, i.line, i.keystroke_id,
+                  i.action, i.reason)  # fmt: skip
     if issues:
-        log.info("aalto: row issues: %s", dict(Counter(i.action for i in issues)))
+        counts = Counter(i.action for i in issues)
+        level = logging.INFO if set(counts) == {"re-decoded"} else logging.WARNING
+        log.log(level, "aalto: %s (the loader's documented rules; INCUMBENT_DEBUG=1 lists them)",
+                ", ".join(f"{n} {what}" for what, n in sorted(counts.items())))  # fmt: skip
     frame = ds.data.table.to_pandas()
     per_subject = frame.groupby("subject", sort=False).size()
     dataset = Dataset(
