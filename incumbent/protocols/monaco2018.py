@@ -38,6 +38,9 @@ class Monaco2018(Protocol):
     name = "monaco2018"
     version = 1
     primary_metric = "eer"
+    reads = ("keystroke_events",)
+    for_datasets = ("monaco_password", "monaco_keypad", "monaco_mobile",
+                    "monaco_mobile_sensor", "monaco_fable", "monaco_essay")  # fmt: skip
 
     def __init__(self, window: int = 25, query_chunk: int = 2048):
         self.window = window
