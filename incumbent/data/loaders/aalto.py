@@ -28,12 +28,17 @@ Stable API (the scale benchmark and the free-text protocol code against it):
     at the end to ``M`` rows.
 
 ``load(data_dir=None, path=None, cache=True) -> Dataset``
-    Verified, parsed and cached: one row per sentence (``subject``, ``session``,
-    ``order``, ``n_keys``, ``sentence``, ``user_input``, ``press``, ``release``,
-    ``keycode``). The parse is stored as a Hugging Face ``datasets`` Arrow dataset
-    (memory-mapped on reload) under ``cache_dir()/aalto_136m/<sha256[:16]>-p<PARSER>``,
-    keyed by the archive's sha256 (a folder: a digest of its member names and bytes),
-    so a second run does not re-parse.
+    Verified, parsed and cached. ``frame`` is a small index, one row per participant:
+    ``subject``, ``first_row``, ``sentences``, ``n_keys`` (total keys). The
+    sentences themselves (``subject``, ``session``, ``order``, ``n_keys``, ``sentence``,
+    ``user_input``, ``press``, ``release``, ``keycode``; same row order) stay in an
+    Arrow file (``extra["sentences"]``, :class:`ArrowBatches`; ``.dataset()`` memory-maps
+    it as a Hugging Face ``datasets.Dataset``); ``sequences_at(dataset, rows)`` reads the
+    keystrokes of chosen rows, one record batch at a time. The cache lives
+    under ``cache_dir()/aalto_136m/<sha256[:16]>-p<PARSER>``, keyed by the archive's
+    sha256 (a folder: a digest of its member names and bytes), so a second run does not
+    re-parse; it is written in batches of ``CHUNK_MEMBERS`` files, so memory stays
+    bounded whatever the archive's size (docs/scale.md).
 
 Row rule (mis-aligned rows, see ``PROVENANCE.md``): files are tab-separated with quoting
 disabled (sentences contain ``"`` and ``'``). A row must have exactly 9 fields with
@@ -68,11 +73,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from incumbent.data import zipstream
 from incumbent.data.cards import DataError, Dataset, cache_dir, fetch, read_card, verify
 
 NAME = "aalto_136m"
 ARCHIVE = "Keystrokes.zip"
-PARSER_VERSION = 2  # bump when parsing can change the cached data
+PARSER_VERSION = 3  # bump when parsing or the cache layout can change the cached data
 COLUMNS = [
     "PARTICIPANT_ID", "TEST_SECTION_ID", "SENTENCE", "USER_INPUT", "KEYSTROKE_ID",
     "PRESS_TIME", "RELEASE_TIME", "LETTER", "KEYCODE",
@@ -106,27 +112,37 @@ def _check_member_name(archive: str, name: str) -> None:
         )
 
 
-def _open_zip(path: Path) -> zipfile.ZipFile:
+def _members(source) -> Iterator[tuple[str, str, callable]]:
+    """(participant id, display name, read-bytes callable) for every keystroke file.
+
+    A zip given by path is walked with :mod:`incumbent.data.zipstream` (its directory is
+    read entry by entry, twice: every name is checked before any member is read), so
+    memory does not grow with the number of members; an open ``ZipFile`` is used as is."""
+    if isinstance(source, zipfile.ZipFile):
+        yield from _zipfile_members(source)
+        return
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"{path}: no such archive or folder")
+    if path.is_dir():
+        yield from _folder_members(path)
+        return
     if not zipfile.is_zipfile(path):
         raise DataError(f"{path}: not a zip archive (expected the official {ARCHIVE})")
-    try:
-        return zipfile.ZipFile(path)
-    except zipfile.BadZipFile as e:
-        raise DataError(f"{path}: corrupt zip archive ({e})") from e
+    found = 0
+    for e in zipstream.entries(path):  # no half-read unsafe archive
+        _check_member_name(str(path), e.name)
+        found += bool(MEMBER.search(e.name))
+    if not found:
+        raise DataError(f"{path}: no Keystrokes/files/<ID>_keystrokes.txt members")
+    with open(path, "rb") as handle:
+        for e in zipstream.entries(path):
+            if m := MEMBER.search(e.name):
+                yield m.group(1), f"{path}:{e.name}", (lambda e=e: zipstream.read(path, e, handle))
 
 
-def _members(source) -> Iterator[tuple[str, str, callable]]:
-    """(participant id, display name, read-bytes callable) for every keystroke file."""
-    if isinstance(source, zipfile.ZipFile):
-        zf, label = source, str(source.filename)
-    else:
-        path = Path(source)
-        if not path.exists():
-            raise DataError(f"{path}: no such archive or folder")
-        if path.is_dir():
-            yield from _folder_members(path)
-            return
-        zf, label = _open_zip(path), str(path)
+def _zipfile_members(zf: zipfile.ZipFile) -> Iterator[tuple[str, str, callable]]:
+    label = str(zf.filename)
     names = zf.namelist()
     for n in names:  # check every entry before reading any: no half-read unsafe archive
         _check_member_name(label, n)
@@ -325,58 +341,259 @@ def typenet_features(press, release, keycode, length: int | None = None) -> np.n
 
 
 # ---------------------------------------------------------------- parse + cache
-def _parse_to_table(source, progress: bool = True) -> tuple[pa.Table, list[RowIssue]]:
+SCHEMA = pa.schema([("subject", pa.string()), ("session", pa.int64()), ("order", pa.int32()),
+                    ("n_keys", pa.int32()), ("sentence", pa.string()), ("user_input", pa.string()),
+                    ("press", pa.list_(pa.int64())), ("release", pa.list_(pa.int64())),
+                    ("keycode", pa.list_(pa.int16()))])  # fmt: skip
+
+
+CHUNK_MEMBERS = 256  # participant files parsed together by the fast path
+
+
+def _sequences_table(rows: list[tuple[str, list[dict]]]) -> pa.Table:
+    """Sequences of several participants ``[(pid, sequences(...)), ...]`` as an Arrow table."""
+    cols = {f.name: [] for f in SCHEMA}
+    for pid, seqs in rows:
+        for k, seq in enumerate(seqs):
+            cols["subject"].append(pid)
+            cols["order"].append(k)
+            cols["n_keys"].append(int(seq["press"].size))
+            for key in ("session", "sentence", "user_input", "press", "release", "keycode"):
+                cols[key].append(seq[key])
+    return pa.table([pa.array(cols[f.name], f.type) for f in SCHEMA], schema=SCHEMA)
+
+
+def _fast_chunk(members: list[tuple[str, str, bytes]], issues: list) -> pa.Table | None:
+    """The sequences table of well-formed files, parsed together in one pyarrow call.
+
+    Well-formed: UTF-8, the official header, every row 9 fields with integer ids, times
+    and key codes, the file's own PARTICIPANT_ID, no negative time. Then the row rule
+    has nothing to repair or skip and this gives exactly what :func:`parse_member` +
+    :func:`sequences` give (tests/test_aalto_scale.py checks); otherwise None and the
+    caller takes the row-rule path file by file."""
+    header = ("\t".join(COLUMNS) + "\n").encode()
+    bodies, counts = [], []
+    for _, _, data in members:
+        if not data.startswith(header) or not data.endswith(b"\n"):
+            return None
+        bodies.append(memoryview(data)[len(header) :])  # no copy until the join
+        counts.append(data.count(b"\n") - 1)
+    bad = []
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(b"".join(bodies)),
+            read_options=pacsv.ReadOptions(use_threads=False, encoding="utf8", column_names=COLUMNS),
+            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False,
+                                              invalid_row_handler=lambda r: bad.append(1) or "skip"),
+            convert_options=pacsv.ConvertOptions(
+                column_types={**{c: pa.string() for c in COLUMNS if c not in INT_COLUMNS},
+                              **dict.fromkeys(INT_COLUMNS, pa.int64())},
+                strings_can_be_null=False),
+        )  # fmt: skip
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    counts = np.asarray(counts)
+    if bad or table.num_rows != counts.sum() or (counts == 0).any():
+        return None
+    if any(table.column(c).null_count for c in INT_COLUMNS):
+        return None
+    col = {c: table.column(c).to_numpy() for c in INT_COLUMNS}
+    member = np.repeat(np.arange(len(members)), counts)
+    pids = np.array([int(p) if p.isdigit() else -1 for p, _, _ in members])
+    if (col["PARTICIPANT_ID"] != pids[member]).any():
+        return None
+    if (col["PRESS_TIME"] < 0).any() or (col["RELEASE_TIME"] < 0).any():
+        return None
+    for r in np.flatnonzero(col["RELEASE_TIME"] < col["PRESS_TIME"]):
+        issues.append(RowIssue(members[member[r]][1], None, int(col["KEYSTROKE_ID"][r]),
+                               "kept", "RELEASE_TIME before PRESS_TIME"))  # fmt: skip
+    # rows grouped by file and sentence, each sentence by press time, ties by keystroke id
+    # and then file order (as sequences()); sentences of a file by (first press, id)
+    sec, press = col["TEST_SECTION_ID"], col["PRESS_TIME"]
+    rows = np.lexsort((col["KEYSTROKE_ID"], press, sec, member))
+    m, q = member[rows], sec[rows]
+    starts = np.flatnonzero(np.r_[True, (m[1:] != m[:-1]) | (q[1:] != q[:-1])])
+    seg = np.lexsort((q[starts], press[rows][starts], m[starts]))
+    lengths = np.diff(np.r_[starts, len(rows)])[seg]
+    ends = np.cumsum(lengths)
+    within = np.arange(ends[-1]) - np.repeat(ends - lengths, lengths)
+    take = rows[np.repeat(starts[seg], lengths) + within]  # the segments in their new order
+    offsets = pa.array(np.r_[0, ends].astype(np.int32))
+    first = rows[starts[seg]]
+    owner = m[starts[seg]]
+    order = np.arange(len(seg)) - np.searchsorted(owner, owner)  # rank within the file
+    return pa.table(
+        {
+            "subject": pa.array([members[i][0] for i in owner], pa.string()),
+            "session": pa.array(sec[first], pa.int64()),
+            "order": pa.array(order, pa.int32()),
+            "n_keys": pa.array(lengths, pa.int32()),
+            "sentence": table.column("SENTENCE").take(first).combine_chunks(),
+            "user_input": table.column("USER_INPUT").take(first).combine_chunks(),
+            "press": pa.ListArray.from_arrays(offsets, pa.array(press[take])),
+            "release": pa.ListArray.from_arrays(offsets, pa.array(col["RELEASE_TIME"][take])),
+            "keycode": pa.ListArray.from_arrays(offsets, pa.array(col["KEYCODE"][take].astype(np.int16))),
+        },
+        schema=SCHEMA,
+    )  # fmt: skip
+
+
+def _chunk_table(chunk: list[tuple[str, str, bytes]], issues: list, fast: bool) -> pa.Table:
+    if fast:
+        mark = len(issues)
+        table = _fast_chunk(chunk, issues)
+        if table is not None:
+            return table
+        del issues[mark:]
+    out = []
+    for pid, name, data in chunk:
+        df = parse_member(data, pid, name, issues)
+        out.append((pid, [] if df is None else sequences(df)))
+    return _sequences_table(out)
+
+
+def _parse_to_table(source, progress: bool = True, out: Path | None = None, fast: bool = True):
+    """Parse every participant; (table, issues), or (None, issues) after streaming the
+    rows to the Arrow file ``out`` in batches (memory bounded by one batch of
+    ``CHUNK_MEMBERS`` files) and the sentence index beside it (:func:`_save_index`).
+    ``fast=False`` applies the row rule to every file."""
     from tqdm.auto import tqdm
 
     issues: list[RowIssue] = []
-    cols: dict[str, list] = {k: [] for k in
-                             ("subject", "session", "order", "n_keys", "sentence", "user_input",
-                              "press", "release", "keycode")}  # fmt: skip
-    for pid, df in tqdm(iter_participants(source, issues), desc="aalto: parsing",
-                        unit=" participants", disable=not progress):  # fmt: skip
-        for k, s in enumerate(sequences(df)):
-            cols["subject"].append(pid)
-            cols["order"].append(k)
-            cols["n_keys"].append(int(s["press"].size))
-            for key in ("session", "sentence", "user_input", "press", "release", "keycode"):
-                cols[key].append(s[key])
-    table = pa.table(
-        {
-            "subject": pa.array(cols["subject"], pa.string()),
-            "session": pa.array(cols["session"], pa.int64()),
-            "order": pa.array(cols["order"], pa.int32()),
-            "n_keys": pa.array(cols["n_keys"], pa.int32()),
-            "sentence": pa.array(cols["sentence"], pa.string()),
-            "user_input": pa.array(cols["user_input"], pa.string()),
-            "press": pa.array(cols["press"], pa.list_(pa.int64())),
-            "release": pa.array(cols["release"], pa.list_(pa.int64())),
-            "keycode": pa.array(cols["keycode"], pa.list_(pa.int16())),
-        }
-    )
-    return table, issues
+    parts, writer = [], None
+    index = {"subjects": [], "sentences": [], "n_keys": [], "offset": [], "rows": [0]}
+    if out is not None:
+        sink = pa.OSFile(str(out), "wb")
+        writer = pa.ipc.new_stream(sink, SCHEMA)
+    members = tqdm(_members(source), desc="aalto: parsing", unit=" participants",
+                   disable=not progress)  # fmt: skip
+    chunk: list[tuple[str, str, bytes]] = []
+
+    def flush():
+        table = _chunk_table(chunk, issues, fast)
+        if writer is None:
+            parts.append(table)
+        elif table.num_rows:
+            index["offset"].append(sink.tell())  # where this record batch's message starts
+            index["rows"].append(index["rows"][-1] + table.num_rows)
+            writer.write_table(table)
+            part = _participants(table)
+            for k in ("subjects", "sentences", "n_keys"):
+                index[k] += part[k]
+        chunk.clear()
+
+    for pid, name, read in members:
+        chunk.append((pid, name, read()))
+        if len(chunk) == CHUNK_MEMBERS:
+            flush()
+    if chunk:
+        flush()
+    if writer is not None:
+        writer.close()
+        _save_index(out.parent, index)
+        return None, issues
+    return pa.concat_tables([_sequences_table([]), *parts]), issues
+
+
+def _participants(table: pa.Table) -> dict[str, list]:
+    """Per participant, in file order: id, number of sentences, number of keys (a
+    participant's sentences are consecutive rows, in ``order``)."""
+    subject = table.column("subject").to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.r_[True, subject[1:] != subject[:-1]]) if len(subject) else []
+    ends = np.r_[starts[1:], len(subject)] if len(subject) else []
+    keys = np.r_[0, np.cumsum(table.column("n_keys").to_numpy())]
+    return {"subjects": [str(subject[i]) for i in starts],
+            "sentences": [int(e - b) for b, e in zip(starts, ends, strict=True)],
+            "n_keys": [int(keys[e] - keys[b]) for b, e in zip(starts, ends, strict=True)]}  # fmt: skip
+
+
+def _participant_frame(index: dict) -> pd.DataFrame:
+    sentences = np.asarray(index["sentences"], np.int64)
+    return pd.DataFrame({
+        "subject": pd.Series(index["subjects"], dtype=object),
+        "first_row": np.r_[0, np.cumsum(sentences)[:-1]].astype(np.int64) if len(sentences) else sentences,
+        "sentences": sentences,
+        "n_keys": np.asarray(index["n_keys"], np.int64),
+    })  # fmt: skip
+
+
+def index_frame(table: pa.Table) -> pd.DataFrame:
+    """One row per participant (``subject``, ``first_row``, ``sentences``, ``n_keys``):
+    its sentences are rows ``first_row .. first_row + sentences - 1`` of the Arrow table,
+    in ``order`` (:func:`sequence_rows`, :func:`sequences_at`)."""
+    return _participant_frame(_participants(table))
+
+
+def _save_index(folder: Path, index: dict) -> None:
+    """The participant index, read back without touching the Arrow file."""
+    arrays = {k: np.asarray(index[k], np.int64) for k in ("sentences", "n_keys")}
+    arrays["batch_offset"] = np.asarray(index["offset"], np.int64)
+    arrays["batch_rows"] = np.asarray(index["rows"], np.int64)
+    with open(folder / "index.npz.part", "wb") as f:
+        np.savez(f, **arrays)
+    (folder / "index.npz.part").replace(folder / "index.npz")
+    (folder / "subjects.json").write_text(json.dumps(index["subjects"]))
+
+
+def _load_index(folder: Path) -> tuple[pd.DataFrame, ArrowBatches]:
+    with np.load(folder / "index.npz") as z:
+        index = {"sentences": z["sentences"], "n_keys": z["n_keys"]}
+        batches = ArrowBatches(folder / "sequences.arrow", z["batch_offset"], z["batch_rows"])
+    index["subjects"] = json.loads((folder / "subjects.json").read_text())
+    return _participant_frame(index), batches
+
+
+@dataclass(frozen=True)
+class ArrowBatches:
+    """The cached sentences: an Arrow IPC stream file and where each record batch starts.
+
+    ``batch(b)`` reads one record batch (``CHUNK_MEMBERS`` participants) with plain file
+    reads, so reading a few participants costs a few batches of memory, whatever the
+    file's size (a memory map would keep every page it touched, and the kernel's
+    read-ahead around them, resident). ``dataset()`` memory-maps the whole file as a
+    Hugging Face ``datasets.Dataset`` for whoever wants that view."""
+
+    path: Path
+    offsets: np.ndarray  # byte offset of each record batch's message
+    rows: np.ndarray  # cumulative row counts, starting at 0
+
+    def batch(self, b: int) -> pa.RecordBatch:
+        with pa.OSFile(str(self.path), "rb") as f:
+            f.seek(int(self.offsets[b]))
+            msg = pa.ipc.read_message(f)
+            while msg.type != "record batch":  # the schema message precedes the first
+                msg = pa.ipc.read_message(f)
+            return pa.ipc.read_record_batch(msg, SCHEMA)
+
+    def dataset(self):
+        import datasets
+
+        return datasets.Dataset.from_file(str(self.path))
 
 
 def cached_parse(source: Path, checksum: str, progress: bool = True, cache: bool = True):
-    """(HF Dataset, issues, cache_hit): parse once per archive checksum, then memory-map."""
-    import datasets
-
+    """(sentences, index frame, issues, cache_hit): parse once per archive checksum, then
+    read the small index; sentences are :class:`ArrowBatches` (or, with ``cache=False``,
+    an in-memory ``datasets.Dataset``)."""
     folder = cache_dir() / NAME / f"{checksum[:16]}-p{PARSER_VERSION}"
-    issues_file = folder / "row_issues.json"
+    arrow, issues_file = folder / "sequences.arrow", folder / "row_issues.json"
     if cache and issues_file.exists():
-        ds = datasets.load_from_disk(str(folder / "arrow"))
         issues = [RowIssue(**d) for d in json.loads(issues_file.read_text())]
-        return ds, issues, True
-    table, issues = _parse_to_table(source, progress)
-    ds = datasets.Dataset(table)
+        return *_load_index(folder)[::-1], issues, True
     if not cache:
-        return ds, issues, False
+        import datasets
+
+        table, issues = _parse_to_table(source, progress)
+        return datasets.Dataset(table), index_frame(table), issues, False
     folder.mkdir(parents=True, exist_ok=True)
-    ds.save_to_disk(str(folder / "arrow"))
+    part = arrow.with_suffix(".arrow.part")
+    _, issues = _parse_to_table(source, progress, out=part)
+    part.replace(arrow)
     # written last: its presence marks a complete cache entry
     tmp = issues_file.with_suffix(".tmp")
     tmp.write_text(json.dumps([asdict(i) for i in issues], indent=1))
     tmp.replace(issues_file)
-    return datasets.load_from_disk(str(folder / "arrow")), issues, False
+    return *_load_index(folder)[::-1], issues, False
 
 
 def summarize_issues(issues: list[RowIssue]) -> dict:
@@ -404,7 +621,7 @@ def load(
     memo = _LOADED.get(checksum) if cache else None
     if memo is not None:  # same archive already loaded in this process (multirun jobs)
         return memo
-    ds, issues, hit = cached_parse(path, checksum, progress=progress, cache=cache)
+    ds, frame, issues, hit = cached_parse(path, checksum, progress=progress, cache=cache)
     for i in issues:  # one line each at debug level (INCUMBENT_DEBUG=1), a count otherwise
         log.debug("%s line %s keystroke %s: %s (%s)", i.file, i.line, i.keystroke_id,
                   i.action, i.reason)  # fmt: skip
@@ -413,8 +630,7 @@ def load(
         level = logging.INFO if set(counts) == {"re-decoded"} else logging.WARNING
         log.log(level, "aalto: %s (the loader's documented rules; INCUMBENT_DEBUG=1 lists them)",
                 ", ".join(f"{n} {what}" for what, n in sorted(counts.items())))  # fmt: skip
-    frame = ds.data.table.to_pandas()
-    per_subject = frame.groupby("subject", sort=False).size()
+    per_subject = frame["sentences"]
     dataset = Dataset(
         name=NAME,
         frame=frame,
@@ -422,7 +638,7 @@ def load(
         checksum=checksum,
         card=card,
         extra={
-            "arrow": ds,
+            "sentences": ds,
             "cache_hit": hit,
             "row_issues": summarize_issues(issues),
             "sentences_per_subject": per_subject.value_counts().sort_index().to_dict(),
@@ -432,6 +648,71 @@ def load(
         _LOADED.clear()
         _LOADED[checksum] = dataset
     return dataset
+
+
+def sequence_rows(frame: pd.DataFrame, subjects, sessions: int | None = None) -> np.ndarray:
+    """Frame rows (for :func:`sequences_at`) of each subject's first ``sessions``
+    sentences, subjects in the given order, sentences in ``order``. Works on the Aalto
+    participant index and on a sentence-per-row frame (``subject``, ``order``)."""
+    if "first_row" in frame.columns:
+        fr = frame.set_index("subject")
+        first, count = fr["first_row"], fr["sentences"]
+        parts = [first[s] + np.arange(count[s] if sessions is None else min(count[s], sessions))
+                 for s in subjects]  # fmt: skip
+    else:
+        keep = frame["subject"].isin(set(subjects))
+        if sessions is not None:
+            keep &= frame["order"] < sessions
+        df = frame.loc[keep, ["subject", "order"]].sort_values(["subject", "order"])
+        by = {s: g.index for s, g in df.groupby("subject", sort=False)}
+        parts = [frame.index.get_indexer(by[s]) for s in subjects]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+
+def sentence_counts(frame: pd.DataFrame) -> pd.Series:
+    """Sentences per subject, for either frame layout (see :func:`sequence_rows`)."""
+    if "first_row" in frame.columns:
+        return frame.set_index("subject")["sentences"]
+    return frame.groupby("subject", sort=False).size()
+
+
+def sequences_at(dataset: Dataset, rows, length: int | None = None) -> list[dict]:
+    """The sequences (``press``, ``release``, ``keycode``, first ``length`` keys) of the
+    given frame rows: from the Arrow cache when loaded by :func:`load`, else from the
+    frame's own columns (small in-memory datasets, e.g. synthetic ones in tests)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cut = slice(None, length)
+    if "press" in dataset.frame.columns:
+        f = dataset.frame
+        return [{"press": f["press"].iat[r][cut], "release": f["release"].iat[r][cut],
+                 "keycode": f["keycode"].iat[r][cut]} for r in rows]  # fmt: skip
+    # one record batch at a time: a take over a whole chunked column would first
+    # concatenate it, i.e. read every keystroke of the archive into memory
+    src = dataset.extra["sentences"]
+    if isinstance(src, ArrowBatches):
+        bounds, get = src.rows, src.batch
+    else:  # an in-memory datasets.Dataset (load(cache=False))
+        table = src.data.table
+        bounds = np.cumsum([0, *(len(c) for c in table.column("press").chunks)])
+        get = lambda b: table.select(["press", "release", "keycode"]).to_batches()[b]  # noqa: E731
+    names = ("press", "release", "keycode")
+    batch = np.searchsorted(bounds, rows, side="right") - 1
+    out: list = [None] * len(rows)
+    for b in np.unique(batch):
+        sel = np.flatnonzero(batch == b)
+        part = get(int(b))
+        local = pa.array(rows[sel] - bounds[b])
+        cols = {c: _list_column(part.column(c).take(local)) for c in names}
+        for j, k in enumerate(sel):
+            out[k] = {c: cols[c][j][cut] for c in names}
+    return out
+
+
+def _list_column(arr: pa.ListArray) -> list[np.ndarray]:
+    """A list<int> array as numpy arrays (views into one flat buffer, no per-item boxing)."""
+    flat = arr.flatten().to_numpy(zero_copy_only=False)
+    offsets = arr.offsets.to_numpy() - arr.offsets[0].as_py()
+    return [flat[offsets[k] : offsets[k + 1]] for k in range(len(arr))]
 
 
 _LOADED: dict[str, Dataset] = {}
