@@ -2,7 +2,7 @@
 synthetic archives in the official layout (``make_synthetic_aalto.py``).
 
     nice -n 10 python experiments/bench_aalto_scale.py --sizes 1000 20000 100000 \\
-        --dir /tmp/aalto_bench --json experiments/results/aalto_scale.json
+        --dir /tmp/aalto_bench --json experiments/measurements/aalto_scale.json
 
 For every size, each phase runs in a fresh process (so its peak memory is its own):
 

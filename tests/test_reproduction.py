@@ -5,7 +5,9 @@ Found by glob over ``conf/baseline/*.yaml``: a new paper's YAML is picked up wit
 here. A config may carry ``xfail: <reason>`` (an honest, measured gap, see papers.md);
 it then runs as a strict expected failure. ``repro_in_ci: false`` marks a reproduction
 too long for CI: it is marked ``slow`` and runs only with ``INCUMBENT_SLOW=1``
-(``INCUMBENT_SLOW=1 pytest -m slow``), besides its experiment.
+(``INCUMBENT_SLOW=1 pytest -m slow``), besides its experiment. A YAML reporting on several
+data sets may override both per data set: ``per_dataset: {<dataset>: {repro_in_ci: ...,
+xfail: ...}}``.
 """
 
 from __future__ import annotations
@@ -29,19 +31,23 @@ def cases():
         for dataset, by_protocol in (cfg.get("reported") or {}).items():
             if not (CONF / "dataset" / f"{dataset}.yaml").exists():
                 continue
+            # a YAML covering many data sets may set repro_in_ci / xfail per data set
+            cell = {**cfg, **(cfg.get("per_dataset") or {}).get(dataset, {})}
             for protocol, reported in by_protocol.items():
                 if not (CONF / "protocol" / f"{protocol}.yaml").exists():
                     continue
                 marks = [pytest.mark.repro]
-                if cfg.get("repro_in_ci") is False:
+                if cell.get("repro_in_ci") is False:
                     marks += [pytest.mark.slow, pytest.mark.skipif(
                         not os.environ.get("INCUMBENT_SLOW"),
                         reason="too long for CI; set INCUMBENT_SLOW=1 to run it")]  # fmt: skip
-                if cfg.get("xfail"):
-                    marks.append(pytest.mark.xfail(reason=cfg["xfail"], strict=True))
+                if x := cell.get("xfail"):
+                    reason = x["reason"] if isinstance(x, dict) else x
+                    marks.append(pytest.mark.xfail(reason=reason, strict=True,
+                                                   raises=AssertionError))  # fmt: skip
                 out.append(
                     pytest.param(
-                        path.stem, dataset, protocol, reported, cfg.get("tolerance") or {},
+                        path.stem, dataset, protocol, reported, cell.get("tolerance") or {},
                         id=f"{path.stem}-{dataset}-{protocol}", marks=marks,
                     )
                 )  # fmt: skip
