@@ -4,7 +4,7 @@
     python experiments/scale_report.py --check    # exit 1 if the block is stale
 
 The block between ``<!-- BEGIN GENERATED aalto-scale -->`` and ``<!-- END GENERATED -->``
-comes from ``experiments/results/aalto_scale.json`` (``bench_aalto_scale.py --json``);
+comes from ``experiments/measurements/aalto_scale.json`` (``bench_aalto_scale.py --json``);
 tests/test_scale_doc.py fails when they disagree.
 """
 
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "experiments" / "results" / "aalto_scale.json"
+RESULTS = ROOT / "experiments" / "measurements" / "aalto_scale.json"
 DOC = ROOT / "docs" / "scale.md"
 BLOCK = re.compile(r"(<!-- BEGIN GENERATED aalto-scale -->\n)(.*?)(<!-- END GENERATED -->)", re.S)
 MiB = 1 << 20

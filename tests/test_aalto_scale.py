@@ -13,9 +13,9 @@ from tests.test_aalto_loader import archive, member, rows, write_zip  # noqa: F4
 
 def check_fast_equals_row_rule(source, chunk: int = 256, monkeypatch=None):
     if monkeypatch is not None:
-        monkeypatch.setattr(aalto, "CHUNK_MEMBERS", chunk)
-    fast, fast_issues = aalto._parse_to_table(source, progress=False, fast=True)
-    slow, slow_issues = aalto._parse_to_table(source, progress=False, fast=False)
+        monkeypatch.setattr(aalto.cache, "CHUNK_MEMBERS", chunk)
+    fast, fast_issues = aalto.cache.parse_to_table(source, progress=False, fast=True)
+    slow, slow_issues = aalto.cache.parse_to_table(source, progress=False, fast=False)
     assert fast.schema == slow.schema
     assert fast.to_pylist() == slow.to_pylist()
     assert fast_issues == slow_issues
@@ -27,8 +27,10 @@ def test_fast_parse_equals_row_rule_parse(archive, monkeypatch):  # noqa: F811
     for chunk in (256, 1):
         table = check_fast_equals_row_rule(archive, chunk, monkeypatch)
     assert table.num_rows == 40
-    read = [(p, n, r()) for p, n, r in aalto._members(archive)]
-    assert aalto._fast_chunk(read[:1], []) is not None and aalto._fast_chunk(read, []) is None
+    read = [(p, n, r()) for p, n, r in aalto.archive.members(archive)]
+    assert (
+        aalto.fast.fast_chunk(read[:1], []) is not None and aalto.fast.fast_chunk(read, []) is None
+    )
 
 
 def test_fast_parse_handles_ties_inverted_times_and_shuffled_rows(tmp_path, monkeypatch):
@@ -43,8 +45,8 @@ def test_fast_parse_handles_ties_inverted_times_and_shuffled_rows(tmp_path, monk
     z = write_zip(tmp_path / "k.zip", [member(5, shuffled), member(6, rows(6, keys=3))])
     fast = check_fast_equals_row_rule(z, 256, monkeypatch)
     assert fast.num_rows == 30
-    read = [(p, n, r()) for p, n, r in aalto._members(z)]
-    assert aalto._fast_chunk(read, []) is not None  # the comparison exercised the fast path
+    read = [(p, n, r()) for p, n, r in aalto.archive.members(z)]
+    assert aalto.fast.fast_chunk(read, []) is not None  # the comparison exercised the fast path
 
 
 @pytest.mark.repro
@@ -55,9 +57,9 @@ def test_fast_parse_equals_row_rule_parse_on_the_real_archive(data_dir):
 
 def test_cache_written_in_batches_reads_back(archive, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(aalto, "CHUNK_MEMBERS", 1)  # one record batch per file
+    monkeypatch.setattr(aalto.cache, "CHUNK_MEMBERS", 1)  # one record batch per file
     ds = aalto.load(path=archive, progress=False)
-    table, _ = aalto._parse_to_table(archive, progress=False)
+    table, _ = aalto.cache.parse_to_table(archive, progress=False)
     sentences = ds.extra["sentences"]
     assert len(sentences.offsets) == 3  # one record batch per (non-empty) file here
     assert sentences.dataset().data.table.to_pylist() == table.to_pylist()

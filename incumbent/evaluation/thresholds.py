@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from incumbent.evaluation.metrics import _as_arrays, roc
+from incumbent.evaluation.curves import as_arrays, roc
 
 TARGETS = {"eer": None, "fmr1": 0.01, "fmr0.1": 0.001}
 """Target name -> FMR bound (``None``: the EER point). Names appear in metric keys."""
@@ -47,7 +47,7 @@ def threshold_for(genuine, impostor, target: str) -> float:
 
 def rates_at(genuine, impostor, threshold: float) -> tuple[float, float]:
     """(FMR, FNMR) of evaluation scores at a fixed ``threshold`` (``score >= t`` accepted)."""
-    g, i = _as_arrays(genuine, impostor)
+    g, i = as_arrays(genuine, impostor)
     return float(np.mean(i >= threshold)), float(np.mean(g < threshold))
 
 

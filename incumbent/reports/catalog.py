@@ -134,10 +134,19 @@ def long_lists(cat: Catalog | None = None) -> list[str]:
             if len(cat.baselines_for(k)) > 4]  # fmt: skip
 
 
+def grouped(table: list[list[str]]) -> list[list[str]]:
+    """Datasets whose other columns are all equal share one row (the README stays short)."""
+    out: dict[tuple[str, ...], list[str]] = {}
+    for name, *rest in table:
+        out.setdefault(tuple(rest), []).append(name)
+    return [[", ".join(names), *rest] for rest, names in out.items()]
+
+
 def render(fmt: str = "simple", cat: Catalog | None = None) -> str:
     from tabulate import tabulate
 
-    table = tabulate(rows(cat), headers=HEADERS, tablefmt=fmt)
+    table = rows(cat) if fmt != "github" else grouped(rows(cat))
+    table = tabulate(table, headers=HEADERS, tablefmt=fmt)
     notes = long_lists(cat)
     if fmt == "github":
         notes = [f"- `{n.split(':')[0]}`: {n.split(': ', 1)[1]}" for n in notes]
