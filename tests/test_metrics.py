@@ -207,8 +207,11 @@ def test_many_hull_candidates_and_small_chunks_agree_with_references(seed, monke
     rocch, km = rocch_eer_reference(g, i), km_eer_reference(g, i)
     labels = np.r_[np.ones(g.size), np.zeros(i.size)]
     fpr, tpr, _ = roc_curve(labels, np.r_[g, i], drop_intermediate=False)
-    for chunk in (M._CHUNK, 7):  # the O(n) passes in several chunks give the same answer
-        monkeypatch.setattr(M, "_CHUNK", chunk)
+    from incumbent.evaluation import curves
+
+    for chunk in (curves.CHUNK, 7):  # the O(n) passes in several chunks give the same answer
+        monkeypatch.setattr(M, "CHUNK", chunk)
+        monkeypatch.setattr(curves, "CHUNK", chunk)
         assert M.eer_rocch(g, i) == pytest.approx(rocch, abs=1e-12)
         assert M.eer_km(g, i) == pytest.approx(km, abs=1e-12)
         _, fmr, fnmr = M.roc(g, i)
