@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from incumbent.evaluation import metrics
-from incumbent.running import records
+from incumbent.running import records, resume
 
 GUARDS = ["fnmr_at_fmr_1pct", "zero_miss_far", "auc"]
 
@@ -115,3 +115,16 @@ def record_from_scores(baseline: str, scores: pd.DataFrame, results_dir: Path, *
     path = records.write(rec, scores, results_dir)
     rec["_path"] = str(path)
     return rec
+
+
+def valid_record_files(results) -> list[dict]:
+    """Every non-hidden record JSON parses and its scores match the stated sha256."""
+    out = []
+    for path in sorted(results.rglob("*.json")):
+        if "_failed" in path.parts or path.name.startswith("."):
+            continue
+        rec = json.loads(path.read_text())  # raises on a half-written file
+        rec["_path"] = str(path)
+        assert resume.scores_intact(rec), f"{path}: scores missing or corrupt"
+        out.append(rec)
+    return out

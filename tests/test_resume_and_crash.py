@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from record_factory import valid_record_files
 
 from incumbent.running import records, resume
 
@@ -51,19 +52,6 @@ FLAKY = textwrap.dedent('''
                     time.sleep(60)
             return super().fit(X, y)
 ''')
-
-
-def valid_record_files(results: Path) -> list[dict]:
-    """Every non-hidden record JSON parses and its scores match the stated sha256."""
-    out = []
-    for path in sorted(results.rglob("*.json")):
-        if "_failed" in path.parts or path.name.startswith("."):
-            continue
-        rec = json.loads(path.read_text())  # raises on a half-written file
-        rec["_path"] = str(path)
-        assert resume.scores_intact(rec), f"{path}: scores missing or corrupt"
-        out.append(rec)
-    return out
 
 
 # ---- the record writer itself -------------------------------------------------------

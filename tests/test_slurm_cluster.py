@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from incumbent.running import resume
+from record_factory import valid_record_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "experiments" / "slurm"
@@ -76,15 +75,8 @@ def km_sweep(tmp: Path, name: str, data_dir: Path, results: Path, env: dict, *ar
 
 def records(results: Path) -> dict[str, dict]:
     """baseline -> its newest record; every record file must be complete."""
-    out: dict[str, dict] = {}
-    for path in sorted(results.rglob("*.json")):
-        if "_failed" in path.parts or path.name.startswith("."):
-            continue
-        rec = json.loads(path.read_text())  # raises on a half-written file
-        rec["_path"] = str(path)
-        assert resume.scores_intact(rec), f"{path}: scores missing or corrupt"
-        out[rec["baseline"]] = rec  # names sort by time stamp: the newest wins
-    return out
+    # record names sort by time stamp: the newest wins
+    return {rec["baseline"]: rec for rec in valid_record_files(results)}
 
 
 def squeue(env: dict, *args: str) -> list[str]:
