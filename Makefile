@@ -6,7 +6,7 @@ $(INSTALL_STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	@mkdir -p .cache && touch $@
 
-.PHONY: install reproduce test lint
+.PHONY: install reproduce test lint mutation
 install: $(INSTALL_STAMP)
 
 reproduce: install  ## default reproduction: scaled Manhattan on CMU (Killourhy & Maxion 2009)
@@ -19,3 +19,6 @@ test: install  ## lint + the whole test suite (reproductions need INCUMBENT_DATA
 
 lint:
 	$(PY) -m ruff check --fix . && $(PY) -m ruff format .
+
+mutation: install  ## mutation testing of the decision code -> docs/mutation.md (hours on 2 cores)
+	nice -n 10 $(PY) scripts/mutation.py

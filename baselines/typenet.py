@@ -27,6 +27,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from incumbent.data.loaders.aalto import typenet_features
+from incumbent.running import distributed
 
 
 def _torch():
@@ -196,6 +197,8 @@ class TypeNet(BaseEstimator):
         epochs: int = 200,
         steps_per_epoch: int = 150,
         accelerator: str = "auto",
+        devices: int = 1,
+        strategy: str = "auto",
         num_threads: int = 2,
         progress: bool = True,
         random_state: int = 0,
@@ -215,6 +218,8 @@ class TypeNet(BaseEstimator):
         self.epochs = epochs
         self.steps_per_epoch = steps_per_epoch
         self.accelerator = accelerator
+        self.devices = devices
+        self.strategy = strategy
         self.num_threads = num_threads
         self.progress = progress
         self.random_state = random_state
@@ -249,20 +254,26 @@ class TypeNet(BaseEstimator):
         )  # fmt: skip
         batches = _Batches(X, n, subjects, self.loss, self.batch_size, self.steps_per_epoch,
                            self.random_state)  # fmt: skip
+        # DDP: batch_size stays the global batch, each process takes its slice (distributed.py)
+        groups = {"triplet": 3, "contrastive": 2}.get(self.loss, 1)
         trainer = L.Trainer(
-            max_epochs=self.epochs, accelerator=self.accelerator, devices=1, logger=False,
+            max_epochs=self.epochs, logger=False, callbacks=distributed.callbacks(),
             enable_checkpointing=False, enable_progress_bar=self.progress,
             enable_model_summary=False, num_sanity_val_steps=0, deterministic=False,
             callbacks=callbacks,
+            **distributed.trainer_options(self.accelerator, self.devices, self.strategy),
         )  # fmt: skip
         t0 = time.perf_counter()
-        trainer.fit(self.module_, train_dataloaders=batches)
+        trainer.fit(self.module_, train_dataloaders=distributed.ShardedBatches(batches, groups))
+        self.loss_curve_ = distributed.loss_curve(trainer)
+        self.rows_per_process_ = int(trainer.callback_metrics.get("rows_per_process", 0))
         self.training_info_ = {
             "device": _device_name(trainer),
+            "processes": distributed.world_size(self.devices),
             "train_subjects": int(len(np.unique(subjects))),
             "train_sequences": int(len(sequences)),
             "epochs": int(self.epochs),
-            "steps": int(trainer.global_step),
+            "steps": len(self.loss_curve_),  # global_step stays 0 in the parent under ddp_fork
             "train_wall_time_s": round(time.perf_counter() - t0, 1),
             "final_train_loss": float(trainer.callback_metrics.get("train_loss", float("nan"))),
         }

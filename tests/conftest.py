@@ -22,12 +22,26 @@ def real_data_dir() -> Path | None:
     return path if path.exists() else None
 
 
+def missing_data_message() -> str | None:
+    """Why the real data is missing, or None when it is there."""
+    env = os.environ.get("INCUMBENT_DATA")
+    if env and not Path(env).is_dir():
+        return f"INCUMBENT_DATA={env} is set but is not a folder"
+    if real_data_dir() is None:
+        return f"no real data: INCUMBENT_DATA is not set and {SHARED} does not exist"
+    return None
+
+
 @pytest.fixture
 def data_dir() -> Path:
-    path = real_data_dir()
-    if path is None:
-        pytest.skip("real data not available: set INCUMBENT_DATA (CI points it at ../shared/data)")
-    return path
+    """The real data. Skipped only on a machine with no data at all; a data folder that
+    was asked for (INCUMBENT_DATA set, or CI) but is missing is a failure, not a skip."""
+    why = missing_data_message()
+    if why is None:
+        return real_data_dir()
+    if os.environ.get("INCUMBENT_DATA") or os.environ.get("CI"):
+        pytest.fail(why + " (reproductions fail rather than skip when data was asked for)")
+    pytest.skip(why + "; set INCUMBENT_DATA to run the reproductions")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from incumbent.evaluation import metrics
-from incumbent.running import records
+from incumbent.running import records, resume
 
 GUARDS = ["fnmr_at_fmr_1pct", "zero_miss_far", "auc"]
 
@@ -32,6 +32,7 @@ def make_record(
     reported: dict | None = None,
     git: dict | None = None,
     overrides: list[str] | None = None,
+    params: dict | None = None,
 ) -> dict:
     """A record whose per-subject metric columns are ``per_subject`` (name -> values)."""
     n = len(next(iter(per_subject.values())))
@@ -46,7 +47,7 @@ def make_record(
         "protocol": {
             "name": protocol,
             "version": version,
-            "params": {"n_train": 5},
+            "params": {"n_train": 5} if params is None else params,
             "primary_metric": primary,
             "guard_metrics": GUARDS if guards is None else guards,
         },  # fmt: skip
@@ -114,3 +115,16 @@ def record_from_scores(baseline: str, scores: pd.DataFrame, results_dir: Path, *
     path = records.write(rec, scores, results_dir)
     rec["_path"] = str(path)
     return rec
+
+
+def valid_record_files(results) -> list[dict]:
+    """Every non-hidden record JSON parses and its scores match the stated sha256."""
+    out = []
+    for path in sorted(results.rglob("*.json")):
+        if "_failed" in path.parts or path.name.startswith("."):
+            continue
+        rec = json.loads(path.read_text())  # raises on a half-written file
+        rec["_path"] = str(path)
+        assert resume.scores_intact(rec), f"{path}: scores missing or corrupt"
+        out.append(rec)
+    return out

@@ -114,8 +114,10 @@ def test_sequences_sorted_by_press_and_features(archive):
 def test_cache_reused_on_second_run(archive, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     calls = []
-    real = aalto._parse_to_table
-    monkeypatch.setattr(aalto, "_parse_to_table", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = aalto.cache.parse_to_table
+    monkeypatch.setattr(
+        aalto.cache, "parse_to_table", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
     first = aalto.load(path=archive, progress=False)
     aalto._LOADED.clear()  # a new process: no in-memory copy
     second = aalto.load(path=archive, progress=False)

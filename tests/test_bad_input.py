@@ -136,11 +136,12 @@ def test_unknown_baseline_or_dataset_lists_the_valid_names(tmp_path, group, vali
     env = {**os.environ, "INCUMBENT_RESULTS": str(tmp_path)}
     proc = subprocess.run([sys.executable, "run.py", f"{group}=no_such_name"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert proc.returncode == 1
-    assert f"Could not find '{group}/no_such_name'" in proc.stderr
-    listed = proc.stderr.split(f"Available options in '{group}':")[1].split("Config search")[0]
+    assert proc.returncode == 2  # a mistake: one line, no traceback
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert f"{group}=no_such_name: there is no conf/{group}/no_such_name.yaml" in proc.stderr
+    listed = proc.stderr.split(f"{group} configs: ")[1].strip().split(", ")
     names = sorted(p.stem for p in (ROOT / "conf" / group).glob("*.yaml"))
-    assert valid in listed and listed.split() == names  # every registered name, no other
+    assert valid in listed and listed == names  # every registered name, no other
 
 
 def _balabit_session(tmp_path, rows):

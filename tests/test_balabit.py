@@ -145,7 +145,13 @@ def test_training_set_is_balanced_first_actions(tmp_path):
     from incumbent.protocols.balabit_antal2019 import dataset_actions, training_set
 
     ds = balabit.load(write_layout(tmp_path), verify=False)
-    train = dataset_actions(ds).query("split == 'train'")
+    actions = dataset_actions(ds)
+    assert dataset_actions(ds) is actions is ds.extra["actions"]  # segmented once, cached
+    from incumbent.protocols.balabit_antal2019 import FEATURES
+
+    assert list(actions.columns) == ["subject", "session", "split", "label", "order", "type",
+                                     *FEATURES]  # fmt: skip
+    train = actions.query("split == 'train'")
     X, y = training_set(train, "user0", n_positive=20, n_negative=5)
     assert (y == 1).sum() == 20 and (y == 0).sum() == 2 * 5
     assert X.shape[1] == 39

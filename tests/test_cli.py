@@ -52,7 +52,7 @@ def test_leaderboard_ranks_by_primary_metric(store, tmp_path, capsys):
     order = [m for m in re.findall(r"^\| \d+ +\| (\w+)", v1, re.M)]
     assert order == ["win", "lateral", "good", "loss", "mid", "bad"]
     assert "win (incumbent)" in md and "## toy / toyproto v2" in md
-    for col in ("eer ↓", "paper", "fnmr_at_fmr_1pct ↓", "zero_miss_far ↓", "auc ↑"):
+    for col in ("mean per-subject EER ↓ [95% CI]", "paper", "fnmr_at_fmr_1pct ↓", "auc ↑"):
         assert col in md
     assert "0.1500" in md  # good's reported value
     assert "toy / toyproto v1" in capsys.readouterr().out
@@ -65,8 +65,9 @@ def test_leaderboard_higher_is_better_for_auc(tmp_path):
                           run_id=f"20260101T000000-{name}-000000")  # fmt: skip
         save(rec, root)
     out = tmp_path / "b.md"
-    run_cli("leaderboard", "--records", root, "--out", out)
+    assert run_cli("leaderboard", "--records", root, "--out", out) == 0
     assert re.findall(r"^\| \d+ +\| (\w+)", out.read_text(), re.M) == ["hi", "midd", "lo"]
+    assert "Ranked by auc (higher is better" in out.read_text()
 
 
 @pytest.mark.parametrize(
@@ -109,8 +110,9 @@ def test_cite_has_every_field(store, capsys):
     assert run_cli("cite", rec["run_id"], "--vs", recs["good"]["run_id"], "--records", root) == 0
     md = capsys.readouterr().out
     values = BASE - 0.02 + NOISE
-    lo, hi = re.search(r"eer = \*\*([\d.]+)\*\* \(95% CI \[([\d.]+), ([\d.]+)\]", md).groups()[1:]
-    assert f"eer = **{values.mean():.4f}**" in md
+    lo, hi = re.search(r"EER \(\d+ subjects\) = \*\*([\d.]+)\*\* \(95% CI \[([\d.]+), ([\d.]+)\]",
+                       md).groups()[1:]  # fmt: skip
+    assert f"mean per-subject EER ({values.size} subjects) = **{values.mean():.4f}**" in md
     assert float(lo) < values.mean() < float(hi)
     delta = re.search(r"Δ eer vs incumbent \*\*good\*\*.*?: ([+-][\d.]+) \(95% CI", md)
     assert float(delta.group(1)) == pytest.approx((NOISE - 0.02).mean(), abs=1e-4)
@@ -119,7 +121,12 @@ def test_cite_has_every_field(store, capsys):
     assert "`toyproto` version 1" in md
     assert f"`{rec['git']['sha']}` (dirty" in md
     assert "`baseline=win` `seed=0`" in md
-    assert f"git checkout {rec['git']['sha']} && python run.py baseline=win seed=0" in md
+    # a dirty tree: no commit holds its code, so no reproduce command that cannot work
+    assert "git checkout" not in md and "reproduce: not possible from a commit" in md
+    clean = recs["good"]
+    assert run_cli("cite", clean["run_id"], "--records", root) == 0
+    md = capsys.readouterr().out
+    assert f"git checkout {clean['git']['sha']} && python run.py baseline=good seed=0" in md
 
 
 def test_cite_without_git_or_overrides(tmp_path, capsys):
@@ -132,15 +139,18 @@ def test_cite_without_git_or_overrides(tmp_path, capsys):
 
 def test_promote_keeps_the_newest_per_baseline(tmp_path, capsys):
     src, dest = tmp_path / "results", tmp_path / "incumbents"
-    old = eer_record("m", BASE, run_id="20260101T000000-m-old", reported={"eer_mean": 0.1})
-    new = eer_record("m", BASE, run_id="20260102T000000-m-new", reported={"eer_mean": 0.1})
+    paper = {"protocol": "killourhy2009", "params": {"n_train": 200, "n_impostor_reps": 5}}
+    old = eer_record("m", BASE, run_id="20260101T000000-m-old", reported={"eer_mean": 0.1},
+                     **paper)  # fmt: skip
+    new = eer_record("m", BASE, run_id="20260102T000000-m-new", reported={"eer_mean": 0.1},
+                     **paper)  # fmt: skip
     new["started"] = "2026-01-02T00:00:00+00:00"
-    mine = eer_record("inhouse", BASE, run_id="20260102T000000-inhouse-x")
+    mine = eer_record("inhouse", BASE, run_id="20260102T000000-inhouse-x", **paper)
     paths = [save(r, src) for r in (old, new, mine)]
     assert run_cli("promote", *paths, "--to", dest, "--reported-only") == 0
-    target = dest / "toy" / "toyproto-v1" / "m.json"
+    target = dest / "toy" / "killourhy2009-v1" / "m.json"
     assert json.loads(target.read_text())["run_id"] == new["run_id"]
-    assert not (dest / "toy" / "toyproto-v1" / "inhouse.json").exists()
+    assert not (dest / "toy" / "killourhy2009-v1" / "inhouse.json").exists()
     run_cli("promote", paths[0], "--to", dest)  # an older run does not replace a newer one
     assert json.loads(target.read_text())["run_id"] == new["run_id"]
     assert "is newer" in capsys.readouterr().out

@@ -150,10 +150,13 @@ def fake_sweep(tmp_path):
         job.mkdir(parents=True)
         status = {"job": k, "overrides": [f"dataset={ds}", f"baseline={bl}"]}
         if (ds, bl) in eers:
+            e = np.array(eers[ds, bl])
             rec = {
-                "run_id": f"r{k}", "baseline": bl, "metrics": {},
+                "schema": 1, "run_id": f"r{k}", "baseline": bl, "seed": 0, "git": {},
+                "metrics": {"eer_mean": e.mean(), "eer_sd": e.std(ddof=1)},
                 "dataset": {"name": ds, "subjects": len(eers[ds, bl])},
-                "protocol": {"name": "fixed_text", "version": 1, "params": {"n_enroll": 5}},
+                "protocol": {"name": "fixed_text", "version": 1, "params": {"n_enroll": 5},
+                             "primary_metric": "eer"},
                 "per_subject": [{"subject": str(i), "eer": e} for i, e in enumerate(eers[ds, bl])],
             }  # fmt: skip
             path = tmp_path / f"r{k}.json"

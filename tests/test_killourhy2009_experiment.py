@@ -51,7 +51,10 @@ def test_report_uses_only_this_sweeps_records(tmp_path, capsys):
     SweepReport("cmu_dsl", "killourhy2009", expect=1).on_multirun_end(cfg)
     text = (sweep / "reproduction.md").read_text()
     assert "alpha" in text and "beta" not in text and "ERROR" not in text
-    assert "yes" in text  # alpha: Δ 0 within its tolerance
+    (row,) = [line for line in text.splitlines() if line.startswith("| alpha ")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # alpha: reported 0.1 (0.05), reproduced 0.1 (0.0), Δ 0 within its tolerance
+    assert cells == ["alpha", "0.1000 (0.0500)", "0.1000 (0.0000)", "+0.0000", "yes", "—", "0.500"]
     assert text in capsys.readouterr().out
     SweepReport("cmu_dsl", "killourhy2009", expect=2).on_multirun_end(cfg)
     assert "expected 2 records, found 1" in (sweep / "reproduction.md").read_text()

@@ -169,3 +169,61 @@ def test_sampled_roc_matches_direct_counts(seed):
 def test_sampled_roc_of_constant_scores():
     thr, fmr, fnmr = M.roc([1.0, 1.0], [1.0], n_points=5)
     assert list(fmr) == [0, 1, 1, 1, 1, 1] and list(fnmr) == [1, 0, 0, 0, 0, 0]
+
+
+EVERY_METRIC = {
+    "roc": M.roc,
+    "roc_sampled": lambda g, i: M.roc(g, i, n_points=5),
+    "det": M.det,
+    "eer_km": M.eer_km,
+    "eer_rocch": M.eer_rocch,
+    "zero_miss_far": M.zero_miss_far,
+    "fnmr_at_fmr": lambda g, i: M.fnmr_at_fmr(g, i, 0.01),
+    "roc_auc": M.roc_auc,
+}
+
+
+@pytest.mark.parametrize("name", EVERY_METRIC)
+def test_every_metric_rejects_an_empty_side_and_non_finite_scores(name):
+    metric = EVERY_METRIC[name]
+    with pytest.raises(ValueError, match="need genuine and impostor scores, got 0 and 2"):
+        metric([], [0.0, 1.0])
+    with pytest.raises(ValueError, match="need genuine and impostor scores, got 2 and 0"):
+        metric([0.0, 1.0], [])
+    for bad in (np.nan, np.inf, -np.inf):
+        with pytest.raises(ValueError, match="finite"):
+            metric([0.0, bad, 1.0], [0.5])
+        with pytest.raises(ValueError, match="finite"):
+            metric([0.5], [0.0, bad, 1.0])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_many_hull_candidates_and_small_chunks_agree_with_references(seed, monkeypatch):
+    # > 62 hull candidates: the vectorised pruning passes run (not only the monotone chain)
+    rng = np.random.default_rng(100 + seed)
+    g, i = rng.normal(0.3, 1.0, 200), rng.normal(0.0, 1.0, 200)
+    if seed == 2:
+        g, i = np.round(g, 1), np.round(i, 1)  # ties
+    rocch, km = rocch_eer_reference(g, i), km_eer_reference(g, i)
+    labels = np.r_[np.ones(g.size), np.zeros(i.size)]
+    fpr, tpr, _ = roc_curve(labels, np.r_[g, i], drop_intermediate=False)
+    from incumbent.evaluation import curves
+
+    for chunk in (curves.CHUNK, 7):  # the O(n) passes in several chunks give the same answer
+        monkeypatch.setattr(M, "CHUNK", chunk)
+        monkeypatch.setattr(curves, "CHUNK", chunk)
+        assert M.eer_rocch(g, i) == pytest.approx(rocch, abs=1e-12)
+        assert M.eer_km(g, i) == pytest.approx(km, abs=1e-12)
+        _, fmr, fnmr = M.roc(g, i)
+        assert np.allclose(fmr, fpr) and np.allclose(fnmr, 1 - tpr)
+        _, fmr5, fnmr5 = M.roc(g, i, n_points=5)
+        assert fmr5[0] == 0.0 and fmr5[-1] == 1.0 and np.all(np.diff(fmr5) >= 0)
+
+
+def test_per_subject_fnmr_is_at_one_percent_fmr():
+    g = np.arange(100, dtype=float)
+    i = np.r_[np.full(98, -1.0), 50.5, 80.5]  # see test_fnmr_at_fmr_uses_most_lenient...
+    scores = pd.DataFrame({"subject": "s", "label": np.r_[np.ones(100), np.zeros(100)],
+                           "score": np.r_[g, i]})  # fmt: skip
+    row = M.per_subject(scores).iloc[0]
+    assert row["fnmr_at_fmr_1pct"] == pytest.approx(M.fnmr_at_fmr(g, i, 0.01)) == 0.51

@@ -107,3 +107,26 @@ def test_classical_baselines_separate_subjects_and_improve_with_gallery(make):
         eers[g] = p.extra_metrics(scores)["eer_global"]
     assert eers[5] < 0.25
     assert eers[5] < eers[1]
+
+
+def test_gallery_plus_queries_may_use_every_session_and_no_more():
+    ds = synthetic_free_text(n_subjects=4, sessions=10)
+    kw = {"n_train": 2, "n_eval": 2, "n_queries": 5, "sessions": 10, "impostor_session": 9}
+    p = TypeNetOpenSet(gallery_size=5, **kw)
+    assert len(p.split_subjects(ds)[0]) == 2  # 5 + 5 = 10 sessions: allowed
+    with pytest.raises(ValueError, match=r"(exceeds|must not exceed) (10 )?sessions"):
+        TypeNetOpenSet(
+            n_train=2, n_eval=2, gallery_size=6, n_queries=5, sessions=10
+        ).split_subjects(ds)
+
+
+def test_sequences_take_the_first_sessions_only():
+    ds = synthetic_free_text(n_subjects=3, sessions=12)
+    p = TypeNetOpenSet(n_train=2, n_eval=1, gallery_size=2, n_queries=2, sessions=10,
+                       impostor_session=9)  # fmt: skip
+    seqs = p._sequences(ds, ["2", "1"], m=7)
+    assert len(seqs) == 2 * 10  # orders 0-9 of each subject, not 10 or 11
+    first = ds.frame[(ds.frame["subject"] == "2") & (ds.frame["order"] == 0)].iloc[0]
+    assert np.array_equal(seqs[0]["press"], first["press"][:7])  # subjects in the given order
+    assert all(len(s["press"]) == 7 and len(s["keycode"]) == 7 for s in seqs)
+    assert all(set(s) == {"press", "release", "keycode"} and len(s["release"]) == 7 for s in seqs)

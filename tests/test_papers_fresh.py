@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from record_factory import eer_record, save
 
 from incumbent.reports import papers
@@ -58,11 +59,15 @@ def test_cli_check_exit_status(tmp_path, capsys):
 
     md = tmp_path / "papers.md"
     md.write_text(TEMPLATE.format(body="old\n"))
+    # no records to generate from: refused, papers.md is never rewritten from nothing
+    (tmp_path / "none").mkdir()
     args = ["papers", "--file", str(md), "--committed", str(tmp_path / "none")]
-    assert main([*args, "--check"]) == 1
-    assert main(args) == 0
-    assert main([*args, "--check"]) == 0
-    assert "_no records_" in md.read_text()
+    assert main([*args, "--check"]) == 4
+    assert main(args) == 4
+    assert md.read_text() == TEMPLATE.format(body="old\n")
+    with pytest.raises(SystemExit) as e:  # a folder that does not exist: a bad argument
+        main(["papers", "--file", str(md), "--committed", str(tmp_path / "nowhere")])
+    assert e.value.code == 2
 
 
 def test_free_text_grid_block_is_fresh():

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from record_factory import valid_record_files
 
 from incumbent.running import records, resume
 
@@ -53,19 +54,6 @@ FLAKY = textwrap.dedent('''
 ''')
 
 
-def valid_record_files(results: Path) -> list[dict]:
-    """Every non-hidden record JSON parses and its scores match the stated sha256."""
-    out = []
-    for path in sorted(results.rglob("*.json")):
-        if "_failed" in path.parts or path.name.startswith("."):
-            continue
-        rec = json.loads(path.read_text())  # raises on a half-written file
-        rec["_path"] = str(path)
-        assert resume.scores_intact(rec), f"{path}: scores missing or corrupt"
-        out.append(rec)
-    return out
-
-
 # ---- the record writer itself -------------------------------------------------------
 
 
@@ -74,8 +62,10 @@ def _write_many(folder: str, worker: int, n: int, rows: int) -> None:
     for k in range(n):
         scores = pd.DataFrame({"subject": "s", "label": rng.integers(0, 2, rows),
                                "score": rng.normal(size=rows)})  # fmt: skip
-        rec = {"run_id": f"w{worker}-{k:05d}", "baseline": "b", "metrics": {"eer_mean": 0.1},
-               "dataset": {"name": "d"}, "protocol": {"name": "p", "version": 1},
+        rec = {"schema": 1, "run_id": f"w{worker}-{k:05d}", "baseline": "b", "seed": 0,
+               "metrics": {"x_mean": 0.1, "x_sd": 0.0}, "per_subject": [{"subject": "s", "x": 0.1}],
+               "dataset": {"name": "d"}, "git": {"sha": None, "dirty": None},
+               "protocol": {"name": "p", "version": 1, "primary_metric": "x"},
                "payload": rng.normal(size=2000).tolist()}  # fmt: skip
         records.write(rec, scores, folder)
 

@@ -15,6 +15,7 @@ from incumbent.data.cards import DataError
 from incumbent.data.loaders import sapimouse
 from incumbent.protocols.sapimouse2021 import (
     SapiMouse2021,
+    authors_code_scores,
     block_average,
     block_values,
     make_blocks,
@@ -118,7 +119,35 @@ def test_protocol_and_fcn_smoke(tmp_path):
     assert (per_user["sum"] == 5).all() and (per_user["size"] == 15).all()  # 5 blocks/session
     m = proto.extra_metrics(scores)
     assert {f"auc_{n}" for n in range(1, 6)} <= set(m) and m["auc"] == m["auc_1"]
-    assert all(0 <= m[f"auc_{n}"] <= 1 for n in range(1, 6))
+    # every AUC is the one an independent computation gives from these scores
+    assert np.isfinite(scores["score"]).all() and scores["score"].nunique() > 10
+    for n in range(1, 6):
+        g, i = authors_code_scores(scores, n, seed=proto.seed)
+        assert m[f"auc_{n}"] == pytest.approx(auc_of(g, i), abs=1e-12)
+        g, i = mean2sd_blocks(scores, n)
+        assert m[f"auc_{n}_mean2sd"] == pytest.approx(auc_of(g, i), abs=1e-12)
+
+
+def auc_of(genuine, impostor) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    y = np.r_[np.ones(len(genuine)), np.zeros(len(impostor))]
+    return float(roc_auc_score(y, np.r_[genuine, impostor]))
+
+
+def mean2sd_blocks(scores, n):
+    """Per claimed user (s - (mean - 2 sd)) / (4 sd) clipped to [0, 1], then the mean of
+    every n consecutive scores of each probe session (full windows only)."""
+    gen, imp = [], []
+    for _, user in scores.groupby("subject"):
+        mu, sd = user["score"].mean(), user["score"].std(ddof=1)
+        z = np.clip((user["score"] - (mu - 2 * sd)) / (4 * sd), 0, 1)
+        user = user.assign(z=z)
+        for _, session in user.groupby("session"):
+            v = session.sort_values("order")["z"].to_numpy()
+            means = [v[k : k + n].mean() for k in range(len(v) - n + 1)]
+            (gen if session["label"].iloc[0] == 1 else imp).extend(means)
+    return np.array(gen), np.array(imp)
 
 
 def test_config_declares_block_input():
@@ -160,3 +189,33 @@ def test_authors_code_evaluation_known_answer():
     g2, _ = authors_code_scores(s, 2)
     # in-place means (1+3)/2 and (0+2)/2 set the range, as the averaging comes first
     assert g2[0] == pytest.approx((2 - (1.5 - 2 / np.sqrt(2))) / span)
+
+
+def test_authors_code_windows_known_answer():
+    """n = 2 over three scores per stream: the two full windows are averaged, the last
+    score stays raw; the first (averaged) pair sets the range."""
+    s = pd.DataFrame({"subject": "73", "probe_subject": ["73"] * 3 + ["74"] * 3,
+                      "label": [1, 1, 1, 0, 0, 0], "score": [1.0, 2.0, 1.5, 0.0, 1.0, 0.5],
+                      "order": [0, 1, 2, 0, 1, 2]})  # fmt: skip
+    g, i = authors_code_scores(s, 2)
+    lo, span = 1.0 - 2 / np.sqrt(2), 4 / np.sqrt(2)  # mid of 1.5 and 0.5, sd 1 / sqrt 2
+    np.testing.assert_allclose(g, (np.array([1.5, 1.75, 1.5]) - lo) / span)
+    np.testing.assert_allclose(i, (np.array([0.5, 0.75, 0.5]) - lo) / span)
+
+
+def test_blocks_carry_integer_user_ids_and_missing_users_fail(tmp_path):
+    ds = sapimouse.load(root=fake_sapimouse(tmp_path / "sapimouse", users=range(1, 4)),
+                        verify=False)  # fmt: skip
+    blocks = SapiMouse2021(train_users=[1, 2], eval_users=[3]).blocks(ds)
+    assert sorted(set(blocks["user_id"])) == [1, 2, 3]
+    assert (blocks["user_id"] == blocks["subject"].astype(int)).all()
+    with pytest.raises(DataError, match=r"no blocks for users \[9, 10\]"):
+        SapiMouse2021(train_users=[1, 2], eval_users=[3, 9, 10]).blocks(ds)  # a list, not a range
+
+
+def test_authors_code_equal_first_scores_give_one_half():
+    # the first genuine and impostor scores are equal: no range, every score becomes 0.5
+    s = pd.DataFrame({"subject": "73", "probe_subject": ["73", "73", "74", "74"],
+                      "label": [1, 1, 0, 0], "score": [1.0, 3.0, 1.0, 2.0], "order": [0, 1, 0, 1]})  # fmt: skip
+    g, i = authors_code_scores(s, 1)
+    assert g.tolist() == [0.5, 0.5] and i.tolist() == [0.5, 0.5]

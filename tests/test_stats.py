@@ -58,3 +58,31 @@ def test_bootstrap_ci_is_seeded_and_brackets_the_mean():
 def test_paired_rejects_unpaired_input():
     with pytest.raises(ValueError, match="equal-length"):
         stats.paired([0.1, 0.2, 0.3], [0.1, 0.2])
+
+
+def test_bootstrap_ci_matches_the_normal_approximation_on_both_sides():
+    v = np.random.default_rng(5).normal(0.0, 1.0, 400)
+    lo, hi = stats.bootstrap_ci(v, n_resamples=20000, ci=0.90, seed=1)
+    half = 1.6449 * v.std() / np.sqrt(v.size)  # z(0.95) * standard error (ddof 0)
+    assert v.mean() - lo == pytest.approx(half, rel=0.04)
+    assert hi - v.mean() == pytest.approx(half, rel=0.04)
+
+
+def test_bootstrap_resamples_every_subject_including_the_first():
+    # only the first subject differs: a resampler that skips it gives (0, 0)
+    lo, hi = stats.bootstrap_ci([1.0] + [0.0] * 9, n_resamples=2000, seed=0)
+    assert lo == 0.0 and 0.2 <= hi <= 0.4
+    lo, hi = stats.bootstrap_ci([0.0] * 9 + [1.0], n_resamples=2000, seed=0)
+    assert lo == 0.0 and 0.2 <= hi <= 0.4
+
+
+def test_paired_defaults_are_recorded():
+    r = stats.paired([0.1, 0.2, 0.3], [0.2, 0.2, 0.2])
+    assert (r.n_resamples, r.seed, r.n) == (2000, 0, 3)
+    assert r.ci == stats.paired([0.1, 0.2, 0.3], [0.2, 0.2, 0.2], 2000, 0).ci
+
+
+def test_bootstrap_defaults():
+    v = np.random.default_rng(2).normal(0, 1, 30)
+    assert stats.bootstrap_ci(v) == stats.bootstrap_ci(v, n_resamples=2000, ci=0.95, seed=0)
+    assert stats.bootstrap_ci(v) != stats.bootstrap_ci(v, n_resamples=2001, ci=0.95, seed=0)

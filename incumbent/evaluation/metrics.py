@@ -7,8 +7,9 @@ Conventions, shared by every function here:
 * FMR(t) = fraction of impostor scores accepted (K&M's "miss": an impostor gets in).
   FNMR(t) = fraction of genuine scores rejected (K&M's "false alarm": the user is
   flagged). These follow ISO/IEC 19795-1.
-* The ROC is evaluated at every distinct score plus +inf, exactly the cut-offs that
-  ROCR (used by Killourhy & Maxion's ``evaluation-script.R``) produces.
+* The ROC (:func:`roc`, :func:`det`, in :mod:`incumbent.evaluation.curves`) is evaluated
+  at every distinct score plus +inf, exactly the cut-offs that ROCR (used by Killourhy &
+  Maxion's ``evaluation-script.R``) produces.
 
 Two EER estimators are offered because papers differ:
 
@@ -28,34 +29,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from incumbent.evaluation import curves
+from incumbent.evaluation.curves import CHUNK, as_arrays, rates_at_sorted, sorted_scores
 
-def _as_arrays(genuine, impostor) -> tuple[np.ndarray, np.ndarray]:
-    g = np.asarray(genuine, dtype=np.float64).ravel()
-    i = np.asarray(impostor, dtype=np.float64).ravel()
-    if g.size == 0 or i.size == 0:
-        raise ValueError(f"need genuine and impostor scores, got {g.size} and {i.size}")
-    if not (np.isfinite(g).all() and np.isfinite(i).all()):
-        raise ValueError("scores must be finite (found NaN or inf)")
-    return g, i
-
-
-def _sorted_scores(genuine, impostor) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted float64 copies of both score sets, checked as in :func:`_as_arrays`."""
-    g = np.sort(np.asarray(genuine, dtype=np.float64).ravel())
-    i = np.sort(np.asarray(impostor, dtype=np.float64).ravel())
-    if g.size == 0 or i.size == 0:
-        raise ValueError(f"need genuine and impostor scores, got {g.size} and {i.size}")
-    # NaN sorts last and +-inf to the ends, so the two ends of each array check it all
-    if not (np.isfinite(g[[0, -1]]).all() and np.isfinite(i[[0, -1]]).all()):
-        raise ValueError("scores must be finite (found NaN or inf)")
-    return g, i
-
-
-def _point(g: np.ndarray, i: np.ndarray, t: float) -> tuple[float, float]:
-    """(fmr, fnmr) at threshold ``t``, with the same float operations as :func:`roc`."""
-    acc_i = i.size - int(np.searchsorted(i, t, "left"))
-    acc_g = g.size - int(np.searchsorted(g, t, "left"))
-    return float(np.float64(acc_i) / i.size), float(1.0 - np.float64(acc_g) / g.size)
+roc, det = curves.roc, curves.det  # the curves stay reachable as metrics.roc / metrics.det
 
 
 def _last_true(a: np.ndarray, pred) -> int:
@@ -80,77 +57,6 @@ def _next_above(g: np.ndarray, i: np.ndarray, t: float) -> float:
     return out
 
 
-_CHUNK = 1 << 20  # bounds the temporaries of the O(n) passes
-
-
-def roc(genuine, impostor, n_points: int | None = None):
-    """(thresholds, fmr, fnmr) at +inf and at every distinct score, thresholds descending.
-
-    At threshold +inf nothing is accepted (fmr = 0, fnmr = 1); at the lowest score
-    everything is accepted (fmr = 1, fnmr = 0). With ``n_points``, the curve is sampled
-    instead at +inf and ``n_points`` evenly spaced thresholds from the highest to the
-    lowest score (as ``bob.measure.roc``): O(n) time, O(n_points) memory, for plotting
-    millions of scores.
-    """
-    if n_points is not None:
-        return _sampled_roc(genuine, impostor, n_points)
-    g, i = _sorted_scores(genuine, impostor)
-    merged = np.concatenate([g, i])
-    merged.sort(kind="stable")  # two sorted runs: timsort merges them in O(n)
-    last = np.empty(merged.size, bool)  # last of each run of equal scores
-    np.not_equal(merged[1:], merged[:-1], out=last[:-1])
-    last[-1] = True
-    thr = np.empty(int(last.sum()) + 1)
-    thr[0] = np.inf
-    thr[1:] = merged[last][::-1]
-    del merged, last
-    fmr, fnmr = np.empty_like(thr), np.empty_like(thr)
-    fmr[0], fnmr[0] = 0.0, 1.0
-    for lo in range(1, thr.size, _CHUNK):
-        t = thr[lo : lo + _CHUNK]
-        fmr[lo : lo + t.size] = (i.size - np.searchsorted(i, t, "left")) / i.size
-        fnmr[lo : lo + t.size] = 1.0 - (g.size - np.searchsorted(g, t, "left")) / g.size
-    return thr, fmr, fnmr
-
-
-def _sampled_roc(genuine, impostor, n_points: int):
-    if n_points < 2:
-        raise ValueError(f"n_points must be at least 2, got {n_points}")
-    g, i = _as_arrays(genuine, impostor)
-    hi, lo = max(g.max(), i.max()), min(g.min(), i.min())
-    thr = np.empty(n_points + 1)
-    thr[0] = np.inf
-    thr[1:] = np.linspace(hi, lo, n_points)
-    thr[1], thr[-1] = hi, lo  # exact ends: the top score is accepted first, all at the end
-    step = (hi - lo) / (n_points - 1) if hi > lo else 1.0
-
-    def accepted(a: np.ndarray) -> np.ndarray:
-        hist = np.zeros(n_points + 1, np.int64)  # by each score's first accepting index
-        for start in range(0, a.size, _CHUNK):
-            s = a[start : start + _CHUNK]
-            k = np.clip(np.ceil((hi - s) / step).astype(np.int64) + 1, 1, n_points)
-            k += thr[k] > s  # rounding in the division: move to the exact first index
-            k -= (k > 1) & (thr[np.maximum(k - 1, 1)] <= s)
-            hist += np.bincount(k, minlength=n_points + 1)
-        return np.cumsum(hist)
-
-    fmr = accepted(i) / i.size
-    fnmr = 1.0 - accepted(g) / g.size
-    return thr, fmr, fnmr
-
-
-def det(genuine, impostor, n_points: int | None = None):
-    """DET curve: (thresholds, probit(fmr), probit(fnmr)) at the :func:`roc` points.
-
-    The normal deviate scale of Martin et al. (Eurospeech 1997), as ``bob.measure.det``;
-    rates of 0 and 1 map to -inf and +inf.
-    """
-    from scipy.special import ndtri
-
-    thr, fmr, fnmr = roc(genuine, impostor, n_points)
-    return thr, ndtri(fmr, out=fmr), ndtri(fnmr, out=fnmr)
-
-
 def eer_km(genuine, impostor) -> float:
     """EER by Killourhy & Maxion's rule (``evaluation-script.R``, DSN 2009).
 
@@ -161,19 +67,19 @@ def eer_km(genuine, impostor) -> float:
     Computed without materialising the ROC: miss - false alarm is monotone in the
     threshold, so the crossing is found by binary search on the sorted scores.
     """
-    g, i = _sorted_scores(genuine, impostor)
+    g, i = sorted_scores(genuine, impostor)
 
     def crossed(t: float) -> bool:  # miss >= false alarm at threshold t
-        fmr, fnmr = _point(g, i, t)
+        fmr, fnmr = rates_at_sorted(g, i, t)
         return fmr - fnmr >= 0
 
     # the first ROC point (thresholds descending) with d >= 0: the largest such score
     cands = [a[j] for a in (g, i) if (j := _last_true(a, crossed)) >= 0]
     t_k = float(max(cands))  # the lowest score always qualifies (fmr = 1, fnmr = 0)
-    y = _point(g, i, t_k)
+    y = rates_at_sorted(g, i, t_k)
     if y[0] - y[1] == 0:
         return y[0]
-    x = _point(g, i, _next_above(g, i, t_k))
+    x = rates_at_sorted(g, i, _next_above(g, i, t_k))
     a = (x[0] - x[1]) / (y[1] - x[1] - y[0] + x[0])
     return float(x[0] + a * (y[0] - x[0]))
 
@@ -190,10 +96,10 @@ def eer_rocch(genuine, impostor) -> float:
     the point just above ``max{impostor < s}`` for each genuine ``s``; those candidates
     are pruned in vectorised passes and the monotone chain runs on the survivors.
     """
-    g, i = _sorted_scores(genuine, impostor)
+    g, i = sorted_scores(genuine, impostor)
     parts, prev = [], -1
-    for lo in range(0, g.size, _CHUNK):
-        j = np.searchsorted(i, g[lo : lo + _CHUNK], "left") - 1  # last impostor below s
+    for lo in range(0, g.size, CHUNK):
+        j = np.searchsorted(i, g[lo : lo + CHUNK], "left") - 1  # last impostor below s
         j = j[j > prev]
         if j.size:
             keep = np.r_[True, j[1:] != j[:-1]]
@@ -253,25 +159,25 @@ def zero_miss_far(genuine, impostor) -> float:
     The threshold sits just above the highest impostor score; every genuine score at
     or below it is rejected (a "false alarm" in K&M's terms).
     """
-    g, i = _as_arrays(genuine, impostor)
+    g, i = as_arrays(genuine, impostor)
     return float(np.mean(g <= i.max()))
 
 
 def fnmr_at_fmr(genuine, impostor, fmr_target: float) -> float:
     """FNMR at the most lenient threshold whose FMR does not exceed ``fmr_target``."""
-    g, i = _sorted_scores(genuine, impostor)
+    g, i = sorted_scores(genuine, impostor)
     # FMR falls as the threshold rises: the lowest score still within the target
     ok = [
         a[::-1][j]
         for a in (g, i)
-        if (j := _last_true(a[::-1], lambda t: _point(g, i, t)[0] <= fmr_target)) >= 0
+        if (j := _last_true(a[::-1], lambda t: rates_at_sorted(g, i, t)[0] <= fmr_target)) >= 0
     ]
-    return _point(g, i, float(min(ok)))[1] if ok else 1.0
+    return rates_at_sorted(g, i, float(min(ok)))[1] if ok else 1.0
 
 
 def roc_auc(genuine, impostor) -> float:
     """Area under the ROC = P(genuine > impostor) + 0.5 P(tie) (Mann-Whitney U)."""
-    g, i = _as_arrays(genuine, impostor)
+    g, i = as_arrays(genuine, impostor)
     both = np.concatenate([g, i])
     from scipy.stats import rankdata
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from incumbent.evaluation import stats
+from incumbent.gate.eligibility import label
 from incumbent.gate.leaderboard import guard_metrics, higher_is_better, metric_value, primary_metric
 
 DEFAULT_TOLERANCE = 0.01  # absolute: one percentage point on a rate, 0.01 on an AUC
@@ -208,7 +209,7 @@ def primary_table(c: Comparison) -> pd.DataFrame:
         r = v.result
         rows.append(
             {
-                "incumbent": f"{v.incumbent['baseline']} ({v.incumbent['run_id']})",
+                "incumbent": label(v.incumbent),
                 "challenger": _f(v.challenger_value, ".4f"),
                 "incumbent value": _f(v.incumbent_value, ".4f"),
                 "mean Δ": _f(r.mean_delta),
@@ -245,7 +246,7 @@ def render(c: Comparison, fmt: str = "simple") -> str:
     metric = v0.metric
     direction = "higher" if higher_is_better(metric) else "lower"
     lines = [
-        f"challenger {ch['baseline']} ({ch['run_id']})",
+        f"challenger {label(ch)}",
         f"  on {ch['dataset']['name']} / {ch['protocol']['name']} v{ch['protocol']['version']}, "
         f"{v0.result.n} subjects paired",
         f"primary metric: {metric} per subject ({direction} is better); Δ = challenger - incumbent;"

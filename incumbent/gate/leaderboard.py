@@ -6,8 +6,9 @@ Metric conventions (generic, nothing here is CMU-specific):
 * A metric ``m`` of a record is ``metrics[m]`` when the record holds that exact key (a
   protocol-level value such as a global ``auc`` added by ``Protocol.extra_metrics``),
   else ``metrics[m + "_mean"]`` (the mean over subjects). So ``eer`` -> ``eer_mean``.
-* Direction: metrics named ``auc*``, ``accuracy*``, ``tar*`` or ``gar*`` are
-  higher-is-better; every other metric is an error rate, lower-is-better.
+* Direction: metrics named ``auc*``, ``accuracy*``, ``tar*``, ``gar*`` or ``rank*``
+  (rank-k identification rates) are higher-is-better; every other metric is an error
+  rate, lower-is-better.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from pathlib import Path
 import pandas as pd
 
 from incumbent import ROOT, default_results_dir, resource  # noqa: F401  (cli: ROOT)
+from incumbent.gate import eligibility
 from incumbent.running import records
 
 COMMITTED = resource("incumbents")
-HIGHER_IS_BETTER_PREFIXES = ("auc", "accuracy", "tar", "gar")
+HIGHER_IS_BETTER_PREFIXES = ("auc", "accuracy", "tar", "gar", "rank")
 
 
 def results_dir() -> Path:
@@ -67,14 +69,16 @@ def cell_label(key: tuple) -> str:
 
 
 def rank_key(record: dict):
-    """Sort key, best first; ties go to a committed record, then to the oldest run id
-    (an equal newcomer does not unseat the incumbent)."""
+    """Sort key, best first; records that may not be an incumbent (dirty tree, tuned sweep:
+    :mod:`incumbent.gate.eligibility`) rank after every eligible one; ties go to a committed
+    record, then to the oldest run id (an equal newcomer does not unseat the incumbent)."""
     metric = primary_metric(record)
     v = metric_value(record, metric)
     local = _source_name(record) != "committed"
+    barred = not eligibility.eligible(record)
     if v is None:
-        return (1, 0.0, local, record["run_id"])
-    return (0, -v if higher_is_better(metric) else v, local, record["run_id"])
+        return (barred, 1, 0.0, local, record["run_id"])
+    return (barred, 0, -v if higher_is_better(metric) else v, local, record["run_id"])
 
 
 def load(sources) -> list[dict]:
@@ -106,7 +110,8 @@ class Board:
 
     @property
     def incumbent(self) -> dict | None:
-        return self.entries[0] if self.entries else None
+        first = self.entries[0] if self.entries else None
+        return first if first is not None and eligibility.eligible(first) else None
 
 
 def boards(recs) -> dict[tuple, Board]:
@@ -132,6 +137,7 @@ def incumbent_for(record: dict, recs) -> dict | None:
         for r in recs
         if board_key(r) == board_key(record)
         and r["run_id"] != record["run_id"]
+        and eligibility.eligible(r)
         and not (r.get("config_hash") and r.get("config_hash") == record.get("config_hash"))
     ]
     return min(others, key=rank_key) if others else None
@@ -144,26 +150,36 @@ def table(board: Board) -> pd.DataFrame:
     primary = primary_metric(first)
     guards = guard_metrics(first)
     arrow = lambda m: "↑" if higher_is_better(m) else "↓"  # noqa: E731
+    from incumbent.reports.labels import primary as primary_label
+
     rows = []
     for rank, r in enumerate(board.entries, 1):
-        sd = r["metrics"].get(f"{primary}_sd")
-        value = metric_value(r, primary)
-        reported = (r.get("reported") or {}).get(
-            f"{primary}_mean", (r.get("reported") or {}).get(primary)
-        )
+        main = primary_label(r)  # exact name, value, 95% CI of that same quantity
+        ci = f" [{main.ci[0]:.4f}, {main.ci[1]:.4f}]" if main.ci else " [CI n/a]"
+        paper = main.paper if eligibility.reported_applies(r) else None  # paper setting only
         row = {
             "#": rank,
-            "baseline": r["baseline"] + (" (incumbent)" if rank == 1 else ""),
-            f"{primary} {arrow(primary)}": _fmt(value) + (f" ± {sd:.4f}" if sd is not None else ""),
-            "paper": _fmt(reported),
+            "baseline": r["baseline"]
+            + (" (incumbent)" if r is board.incumbent else "")
+            + "".join(f" [{why}]" for why in eligibility.reasons(r)),
+            f"{main.short} {arrow(primary)} [95% CI]": _fmt(main.value) + ci,
+            "paper": _fmt(paper),
+            "subjects": main.subjects,
         }
-        for g in guards:
-            row[f"{g} {arrow(g)}"] = _fmt(metric_value(r, g))
+        for g in guards:  # a pooled guard is labelled so; with its 95 % interval if recorded
+            scope = " (global)" if {g, f"{g}_mean"} <= first["metrics"].keys() else ""
+            row[f"{g}{scope} {arrow(g)}"] = with_interval(r, g)
         row["runs"] = board.runs.get(r["baseline"], 1)
         row["run id"] = r["run_id"]
         row["source"] = _source_name(r)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def with_interval(r: dict, metric: str) -> str:
+    from incumbent.gate.intervals import with_interval as fmt
+
+    return fmt(r, metric)
 
 
 def _source_name(r: dict) -> str:
@@ -185,10 +201,16 @@ def render(all_boards: dict, fmt: str = "github") -> str:
         df = table(board)
         primary = primary_metric(board.entries[0]) if board.entries else "?"
         head = f"## {cell_label(key)}" if fmt == "github" else cell_label(key)
+        how = ""
+        if board.entries:
+            from incumbent.reports.labels import primary as primary_label
+
+            main = primary_label(board.entries[0])
+            how = f" {main.label}; 95% CI: {main.ci_how}."
         note = (
             f"Ranked by {primary} ({'higher' if higher_is_better(primary) else 'lower'} is "
-            "better; mean ± sd over subjects); one row per baseline (its best run); "
-            "`paper` = the value the paper reports."
+            f"better).{how} One row per baseline (its best run); `paper` = the value the "
+            "paper reports for the same quantity; `subjects` = subjects evaluated."
         )
         parts += [
             head,

@@ -39,6 +39,7 @@ from incumbent.data.mouse.segmentation import segment
 from incumbent.evaluation import metrics
 from incumbent.protocols.base import Protocol
 from incumbent.running.baseline import genuineness
+from incumbent.running.preflight import one_of, positive_int
 
 
 def dataset_actions(dataset) -> pd.DataFrame:
@@ -126,6 +127,8 @@ def session_scores(stream: pd.DataFrame, action_counts=(1, 2, 5, 10, 20)) -> pd.
 
 class BalabitAntal2019(Protocol):
     version = 1
+    reads = ("mouse_actions",)
+    for_datasets = ("balabit",)
     # the challenge and the paper rank by one global (pooled) ROC AUC over test sessions
     primary_metric = "auc"
     guard_metrics = ("eer", "fnmr_at_fmr_1pct")
@@ -137,8 +140,10 @@ class BalabitAntal2019(Protocol):
         action_counts=(1, 2, 5, 10, 20),
         unit: str = "session",
     ):
-        if unit not in ("session", "action"):
-            raise ValueError(f"unit must be 'session' or 'action', not {unit!r}")
+        one_of("balabit_antal2019", "unit", unit, ("session", "action"))
+        positive_int("balabit_antal2019", n_positive=n_positive,
+                     n_negative_per_subject=n_negative_per_subject,
+                     **{f"action_counts[{k}]": n for k, n in enumerate(action_counts)})  # fmt: skip
         self.n_positive = int(n_positive)
         self.n_negative_per_subject = int(n_negative_per_subject)
         self.action_counts = [int(n) for n in action_counts]

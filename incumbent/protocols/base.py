@@ -10,6 +10,7 @@ records and reports.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +34,28 @@ class SubjectSplit:
     impostor_subjects: np.ndarray
 
 
+OPERATING_OPTIONS = ("operating_split", "dev_fraction", "operating_seed", "identification")
+"""Keys every protocol's config may hold beside its own arguments: options of the
+post-processing step in :mod:`incumbent.evaluation.operating`, not of the protocol."""
+
+
+def _taking_operating_options(init):
+    """Wrap a protocol ``__init__`` so that :data:`OPERATING_OPTIONS` given with its own
+    arguments (``instantiate(cfg.protocol)``) land in ``self.operating_options``; a
+    protocol's own argument of the same name stays its own."""
+    own = set(inspect.signature(init).parameters)
+    taken = tuple(k for k in OPERATING_OPTIONS if k not in own)
+
+    @functools.wraps(init)  # keeps the signature: params() still reads the own arguments
+    def wrapper(self, *args, **kwargs):
+        options = {k: kwargs.pop(k) for k in taken if k in kwargs}
+        if options or not hasattr(self, "operating_options"):
+            self.operating_options = options
+        init(self, *args, **kwargs)
+
+    return wrapper
+
+
 class Protocol:
     """Base class: subclasses set ``name`` and ``version`` and implement ``splits``.
 
@@ -40,10 +63,22 @@ class Protocol:
     open-set protocols) override :meth:`run` instead.
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _taking_operating_options(cls.__dict__["__init__"])
+
     name: str = ""
     version: int = 0
     primary_metric: str = "eer"
     guard_metrics: tuple[str, ...] = ("fnmr_at_fmr_1pct", "zero_miss_far", "auc")
+    keep_models: bool = False
+    """Set by the pipeline for identification: :meth:`run` then keeps ``kept_``, a list of
+    (subject, fitted baseline, genuine probes) (incumbent/evaluation/operating.py)."""
+    # which datasets it can run on: their `input:` kind, and the datasets whose layout it
+    # is written for (None: any dataset of those kinds). Read before any data is loaded.
+    reads: tuple[str, ...] = ("fixed_text",)
+    for_datasets: tuple[str, ...] | None = None
 
     def splits(self, dataset) -> Iterator[SubjectSplit]:
         raise NotImplementedError
@@ -60,6 +95,7 @@ class Protocol:
     def run(self, dataset, make_baseline: Callable[[], Any], progress: bool = True):
         """Fit a fresh baseline per subject and score its genuine and impostor probes."""
         parts = []
+        self.kept_ = []
         splits = list(self.splits(dataset))
         # optional fast path: a baseline with fit_many(list of X) -> list of fitted clones
         # trains all per-subject models in one batched pass (e.g. baselines/neural.py)
@@ -71,6 +107,8 @@ class Protocol:
             est = fitted[k] if fitted is not None else make_baseline().fit(sp.train)
             g = genuineness(est, sp.genuine)
             i = genuineness(est, sp.impostor)
+            if self.keep_models:
+                self.kept_.append((sp.subject, est, sp.genuine))
             parts.append(
                 pd.DataFrame(
                     {

@@ -18,6 +18,7 @@ import pandas as pd
 
 from incumbent.evaluation import continuous
 from incumbent.protocols.base import Protocol
+from incumbent.running.preflight import one_of, positive_int
 
 
 class ContinuousAuth(Protocol):
@@ -27,7 +28,13 @@ class ContinuousAuth(Protocol):
     def __init__(self, base: Protocol, windows=(1, 2, 5, 10, 20), normalise: str = "base",
                  trust: dict | None = None, trust_thresholds=None, window_thresholds: int = 41,
                  out_dir: str | None = None):  # fmt: skip
+        positive_int("continuous", window_thresholds=window_thresholds,
+                     **{f"windows[{k}]": n for k, n in enumerate(windows)})  # fmt: skip
+        one_of("continuous", "normalise", normalise, ("base", "none"))
         self.base = base
+        # it replays its base protocol's stream, so it reads what that base reads
+        self.reads = getattr(base, "reads", Protocol.reads)
+        self.for_datasets = getattr(base, "for_datasets", None)
         self.name = f"continuous_{base.name}"
         self.windows = [int(n) for n in windows]
         self.normalise = normalise

@@ -10,13 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from incumbent.protocols.base import Protocol, SubjectSplit
+from incumbent.running.preflight import positive_int
 
 
 class Killourhy2009(Protocol):
     name = "killourhy2009"
     version = 1
+    for_datasets = ("cmu_dsl",)  # 400 reps per subject in 8 sessions of 50
 
     def __init__(self, n_train: int = 200, n_impostor_reps: int = 5):
+        positive_int(self.name, n_train=n_train, n_impostor_reps=n_impostor_reps)
         self.n_train = n_train
         self.n_impostor_reps = n_impostor_reps
 

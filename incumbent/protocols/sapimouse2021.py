@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 from incumbent.data.cards import DataError
 from incumbent.evaluation import metrics
 from incumbent.protocols.base import Protocol
+from incumbent.protocols.checks import check_params
 
 # Order in which the users' blocks appear in the authors' 1-minute block file
 # margitantal68/sapimouse, input_csv_mouse/sapimouse_ABS_dx_dy_1min.csv (last column = user id;
@@ -147,6 +148,8 @@ def block_average(scores: pd.DataFrame, n: int, column: str = "score") -> pd.Dat
 
 class SapiMouse2021(Protocol):
     name = "sapimouse2021"
+    reads = ("mouse_blocks",)
+    for_datasets = ("sapimouse",)
     # v3: impostor_order (default authors: the authors' file order; v2 sorted by user id)
     # v2: score_norm authors_code (default) added; v1 had mean2sd only
     version = 3
@@ -170,6 +173,7 @@ class SapiMouse2021(Protocol):
         self.score_norm = score_norm
         self.impostor_order = impostor_order
         self.seed = seed
+        check_params(self)  # before any data is read
 
     def params(self) -> dict[str, Any]:
         return {

@@ -33,13 +33,16 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from incumbent.data.cards import DataError
+from incumbent.data.loaders import aalto
 from incumbent.evaluation import metrics
 from incumbent.protocols.base import Protocol
+from incumbent.running.preflight import ParameterError, non_negative_int, positive_int
 
 
 class TypeNetOpenSet(Protocol):
     name = "typenet_open_set"
     version = 1
+    reads = ("free_text",)
     guard_metrics = ("eer_global", "fnmr_at_fmr_1pct_global", "auc")
 
     def __init__(
@@ -53,6 +56,15 @@ class TypeNetOpenSet(Protocol):
         impostor_session: int = 11,
         split_seed: int = 0,
     ):
+        positive_int(self.name, n_train=n_train, n_eval=n_eval, gallery_size=gallery_size,
+                     sequence_length=sequence_length, n_queries=n_queries, sessions=sessions)  # fmt: skip
+        non_negative_int(self.name, impostor_session=impostor_session, split_seed=split_seed)
+        if gallery_size + n_queries > sessions or impostor_session >= sessions:
+            raise ParameterError(
+                f"{self.name}: gallery_size {gallery_size} + n_queries {n_queries} must not "
+                f"exceed sessions {sessions} (gallery and queries would overlap), and "
+                f"impostor_session {impostor_session} must be below it"
+            )
         self.n_train = n_train
         self.n_eval = n_eval
         self.gallery_size = gallery_size
@@ -70,7 +82,7 @@ class TypeNetOpenSet(Protocol):
                 f"gallery_size {self.gallery_size} + n_queries {self.n_queries} exceeds "
                 f"{self.sessions} sessions: gallery and queries would overlap"
             )
-        counts = dataset.frame.groupby("subject", sort=False).size()
+        counts = aalto.sentence_counts(dataset.frame)
         eligible = sorted(counts.index[counts >= self.sessions], key=_id_key)
         excluded = sorted(counts.index[counts < self.sessions], key=_id_key)
         need = self.n_train + self.n_eval
@@ -83,17 +95,11 @@ class TypeNetOpenSet(Protocol):
         ids = [eligible[k] for k in perm]
         return ids[: self.n_train], ids[self.n_train : need], excluded
 
-    def _sequences(self, frame: pd.DataFrame, subjects: list[str], m: int | None) -> list[dict]:
-        df = frame[frame["subject"].isin(set(subjects))].sort_values(["subject", "order"])
-        df = df[df["order"] < self.sessions]
-        by = {s: g for s, g in df.groupby("subject", sort=False)}
-        out = []
-        for s in subjects:
-            for row in by[s].itertuples(index=False):
-                cut = slice(None, m)
-                out.append({"press": row.press[cut], "release": row.release[cut],
-                            "keycode": row.keycode[cut]})  # fmt: skip
-        return out
+    def _sequences(self, dataset, subjects: list[str], m: int | None) -> list[dict]:
+        """Each subject's first ``sessions`` sentences, subjects in the given order. Only
+        these rows are read (from the Arrow cache for the Aalto loader)."""
+        rows = aalto.sequence_rows(dataset.frame, subjects, self.sessions)
+        return aalto.sequences_at(dataset, rows, m)
 
     # ------------------------------------------------------------------ run
     def run(self, dataset, make_baseline: Callable[[], Any], progress: bool = True):
@@ -107,7 +113,7 @@ class TypeNetOpenSet(Protocol):
             est, fit_s = cached[1], cached[2]
         else:
             _CACHE.clear()  # one fitted baseline at a time: bounded memory
-            train = self._sequences(dataset.frame, train_ids, None)
+            train = self._sequences(dataset, train_ids, None)
             labels = np.repeat(np.arange(len(train_ids)), self.sessions)
             est = est.fit(train, labels)
             fit_s = time.perf_counter() - t0
@@ -118,7 +124,7 @@ class TypeNetOpenSet(Protocol):
         if _CACHE.get("rep", (None,))[0] == rep_key:
             rep = _CACHE["rep"][1]
         else:
-            rep = np.asarray(est.transform(self._sequences(dataset.frame, eval_ids,
+            rep = np.asarray(est.transform(self._sequences(dataset, eval_ids,
                                                            self.sequence_length)))  # fmt: skip
             rep = rep.reshape(len(eval_ids), self.sessions, -1)
             _CACHE["rep"] = (rep_key, rep)

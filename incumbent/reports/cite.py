@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import shlex
 
-from incumbent.evaluation import stats
 from incumbent.gate.compare import Comparison
+from incumbent.gate.eligibility import is_dirty, reasons
+from incumbent.gate.intervals import with_interval
 from incumbent.gate.leaderboard import (
     guard_metrics,
     higher_is_better,
-    metric_value,
     primary_metric,
 )
+from incumbent.reports.labels import primary
 
 
-def reproduce_command(record: dict) -> str:
+def reproduce_command(record: dict) -> str | None:
     """The command that reruns ``record``: check out its commit, rerun its overrides (for
-    outside code, an installed kit or a score file: :func:`outside_command`)."""
+    outside code, an installed kit or a score file: :func:`outside_command`). ``None`` for
+    a dirty-tree record: no checkout holds the code that made it."""
+    if is_dirty(record):
+        return None
     sha = (record.get("git") or {}).get("sha")
     overrides = " ".join(shlex.quote(o) for o in record.get("overrides") or [])
     installed = str(record.get("code_version") or "").startswith("incumbent-")  # a wheel's run
@@ -75,7 +79,9 @@ def git_line(record: dict) -> str:
     if not g.get("sha"):
         return "not recorded (the run was made outside a git checkout)"
     dirty = g.get("dirty")
-    state = {True: "dirty: uncommitted changes, the checkout alone may not reproduce it",
+    if is_dirty(record):
+        dirty = True
+    state = {True: "dirty: uncommitted or untracked code, no commit reproduces it",
              False: "clean", None: "dirty flag unknown"}[dirty]  # fmt: skip
     return f"`{g['sha']}` ({state})"
 
@@ -83,14 +89,12 @@ def git_line(record: dict) -> str:
 def cite(record: dict, comparison: Comparison | None = None, n_resamples: int = 2000,
          seed: int = 0) -> str:  # fmt: skip
     metric = primary_metric(record)
-    values = [float(row[metric]) for row in record["per_subject"]]
-    lo, hi = stats.bootstrap_ci(values, n_resamples=n_resamples, seed=seed)
-    value = metric_value(record, metric)
+    main = primary(record, n_resamples=n_resamples, seed=seed)  # same label as summary/board
     d, p = record["dataset"], record["protocol"]
+    paper = f"; paper: {main.paper:.4f}" if main.paper is not None else ""
     lines = [
         f"**{record['baseline']}** on `{d['name']}` / `{p['name']}` v{p['version']}: "
-        f"{metric} = **{value:.4f}** (95% CI [{lo:.4f}, {hi:.4f}], subject bootstrap, "
-        f"{len(values)} subjects, {n_resamples} resamples, seed {seed})",
+        f"{main.label} = **{main.value:.4f}** ({main.interval()}, {main.ci_how}){paper}",
         "",
     ]
     if comparison is not None:
@@ -111,25 +115,29 @@ def cite(record: dict, comparison: Comparison | None = None, n_resamples: int = 
                     f"{', REGRESSES' if g.regresses else ''})"
                 )
         lines.append(f"- verdict: {comparison.verdict} (exit {comparison.exit_code})")
-    guards = ", ".join(
-        f"{g} {_f(metric_value(record, g))}{'↑' if higher_is_better(g) else '↓'}"
+    scope = lambda g: " (global)" if {g, f"{g}_mean"} <= record["metrics"].keys() else ""  # noqa: E731
+    guards = ", ".join(  # with the record's 95 % interval where it holds one
+        f"{g}{scope(g)} {with_interval(record, g)}{'↑' if higher_is_better(g) else '↓'}"
         for g in guard_metrics(record)
     )
     overrides = " ".join(f"`{o}`" for o in record.get("overrides") or []) or "none"
     lines += [
         f"- guard metrics: {guards or 'none'}",
-        f"- dataset: `{d['name']}`, sha256 `{d.get('checksum')}`, {d.get('subjects')} subjects",
+        f"- dataset: `{d['name']}`, sha256 `{d.get('checksum')}`, {main.subjects} subjects "
+        f"evaluated" + (f" of {d.get('subjects')}" if d.get("subjects") != main.subjects else ""),
         f"- protocol: `{p['name']}` version {p['version']}, params `{p.get('params') or {}}`",
         f"- run: `{record['run_id']}`, seed {record.get('seed')}, config hash "
         f"`{record.get('config_hash')}`",
         f"- git: {git_line(record)}",
+        *[f"- NOT ELIGIBLE as an incumbent: {why}" for why in reasons(record)],
         f"- overrides: {overrides}",
-        "- reproduce:",
-        "",
-        "```bash",
-        reproduce_command(record),
-        "```",
     ]
+    command = reproduce_command(record)
+    if command is None:
+        lines.append("- reproduce: not possible from a commit (the run was made from a dirty "
+                     "tree; commit the code and rerun to get a citable record)")  # fmt: skip
+    else:
+        lines += ["- reproduce:", "", "```bash", command, "```"]
     return "\n".join(lines) + "\n"
 
 

@@ -79,8 +79,11 @@ def cells_from_sweep(sweep_dir: str | Path) -> list[dict[str, Any]]:
         cell = {"dataset": _override(ov, "dataset"), "baseline": _override(ov, "baseline"),
                 "status": job["status"]}  # fmt: skip
         if job["status"] in ("ok", "skipped") and job.get("record"):
-            cell["record"] = records.read(job["record"])
-            cell["baseline"] = cell["record"]["baseline"]
+            try:
+                cell["record"] = records.read(job["record"])
+                cell["baseline"] = cell["record"]["baseline"]
+            except ValueError as e:  # fails its integrity checks: reported, never used
+                cell.update(status="failed", error=f"record not trusted ({e})")
         else:
             cell["error"] = job.get("error") or f"job {job['status']} (see {job['dir']})"
         cells.append(cell)
@@ -198,7 +201,11 @@ class LeaderboardCallback(Callback):
         print("written: " + ", ".join(map(str, out)))
 
 
-def latest_sweep(root: Path = ROOT / "multirun") -> Path:
+def latest_sweep(root: Path | None = None) -> Path:
+    if root is None:  # conf/config.yaml: hydra.sweep.dir is under the results folder
+        from incumbent.gate.leaderboard import results_dir
+
+        root = results_dir() / "multirun"
     sweeps = sorted(p.parent for p in root.glob("*/*/0") if p.is_dir())
     for s in reversed(sweeps):
         statuses = [json.loads(f.read_text()) for f in s.glob("*/" + sweep.STATUS_FILE)]

@@ -3,11 +3,13 @@
 Curves are drawn over the **pooled** scores of a record: every subject's genuine and
 impostor scores in one set (one global threshold). The marked point is the pooled EER,
 ``metrics.eer_km`` on those pooled scores, which is NOT the record's mean per-subject
-EER (per-subject thresholds; the protocol's primary metric); the legend gives both.
+EER (per-subject thresholds); the legend gives it and the record's primary metric under
+its exact name (:mod:`incumbent.reports.labels`).
 
 Committed incumbents carry no scores; :func:`scores_for` regenerates them by rerunning
-the record's resolved config and refuses them unless the per-subject metrics come out
-identical to the record's.
+the record's resolved config (only when every ``_target_`` in it is one the kit itself
+configures: :mod:`incumbent.reports.safe_config`) and refuses them unless the per-subject
+metrics come out identical to the record's.
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ import pandas as pd  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
 from incumbent.evaluation import metrics  # noqa: E402
-from incumbent.gate.leaderboard import COMMITTED, metric_value, results_dir  # noqa: E402
-from incumbent.running import records
+from incumbent.gate.leaderboard import COMMITTED, results_dir  # noqa: E402
+from incumbent.reports import safe_config  # noqa: E402
+from incumbent.reports.labels import primary as primary_label  # noqa: E402
+from incumbent.running import records  # noqa: E402
 
-DET_TICKS = [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.95]
+# every tick at least ~0.3 normal deviates from the next, so their labels never touch
+DET_TICKS = [0.001, 0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.95]
 
 
 def pooled(scores: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +79,8 @@ def regenerate_scores(record: dict, progress: bool = True, data_dir=None) -> pd.
     from incumbent.data.cards import default_data_dir
     from incumbent.running import pipeline
 
-    config = dict(record["config"])
+    config = safe_config.current_targets(dict(record.get("config") or {}))
+    safe_config.check(config, record["run_id"])  # before anything is instantiated
     data_dir = str(data_dir or default_data_dir())
     with tempfile.TemporaryDirectory() as tmp:
         cfg = OmegaConf.create(config)
@@ -107,7 +113,7 @@ class Curve:
     label: str
     genuine: np.ndarray
     impostor: np.ndarray
-    mean_eer: float | None = None
+    primary: str | None = None  # the record's primary metric, exactly named, with its value
 
 
 @dataclass
@@ -134,8 +140,8 @@ def draw(curves: list[Curve], prefix: Path, title: str) -> Plotted:
         _, fmr, fnmr = metrics.roc(c.genuine, c.impostor)
         n = max(c.genuine.size, c.impostor.size)
         eer = metrics.eer_km(c.genuine, c.impostor)
-        mean = f", mean per-subject EER {c.mean_eer:.4f}" if c.mean_eer is not None else ""
-        label = f"{c.label} (pooled EER {eer:.4f}{mean})"
+        primary = f"\n{c.primary}" if c.primary else ""
+        label = f"{c.label}{primary}\npooled EER of these curves {eer:.4f} (marked)"
         det.plot(_probit(fmr, n), _probit(fnmr, n), color=color, label=label)
         (eer_markers[c.label],) = det.plot(
             [norm.ppf(eer)], [norm.ppf(eer)], "o", color=color, markeredgecolor="k"
@@ -177,7 +183,8 @@ def plot_records(
         label = r["baseline"]
         if any(c.label == label for c in curves):
             label = f"{label} {r['run_id']}"
-        curves.append(Curve(label, g, i, metric_value(r, "eer")))
+        main = primary_label(r)
+        curves.append(Curve(label, g, i, f"{main.short} {main.value:.4f} ({main.interval()})"))
     first = recs[0]
     folder = Path(out_dir) if out_dir else output_dir(first)
     stem = first["run_id"] + "".join(f".vs-{r['baseline']}" for r in recs[1:])

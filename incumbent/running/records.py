@@ -32,6 +32,10 @@ PACKAGES = (
     "hydra-core", "omegaconf", "datasets",
 )  # fmt: skip
 SCHEMA = 1
+NUMERIC_PACKAGES = ("numpy", "scipy", "pandas", "scikit-learn", "torch", "lightning")
+"""Packages whose version can move a number: the resume rule requires them equal."""
+CODE_PATHS = ("incumbent", "baselines", "conf", "run.py")
+"""The kit's code and config: changes here (untracked files too) make a tree dirty."""
 
 
 def git_state(root: Path = ROOT) -> dict[str, Any]:
@@ -42,7 +46,9 @@ def git_state(root: Path = ROOT) -> dict[str, Any]:
 
     try:
         sha = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+        # changes to the kit's code and config, untracked files included: a new baseline
+        # added as files (conf/baseline/x.yaml + baselines/x.py) is not at that commit
+        dirty = bool(git("status", "--porcelain", "--untracked-files=all", "--", *CODE_PATHS))
     except (subprocess.CalledProcessError, FileNotFoundError):
         return {"sha": None, "dirty": None}
     return {"sha": sha, "dirty": dirty}
@@ -63,10 +69,25 @@ def versions() -> dict[str, str | None]:
     return dict(_versions())
 
 
+MACHINE_LOCAL_KEYS = ("data_dir", "results_dir", "cache_dir", "out_dir")
+"""Config keys that name folders of this machine: the same run elsewhere has other values."""
+
+
+def _without_machine_paths(node):
+    if isinstance(node, dict):
+        return {k: _without_machine_paths(v) for k, v in node.items()
+                if k not in MACHINE_LOCAL_KEYS}  # fmt: skip
+    if isinstance(node, list):
+        return [_without_machine_paths(v) for v in node]
+    return node
+
+
 def config_hash(config: dict[str, Any]) -> str:
-    """Hash of the parts of a config that can move numbers (not paths or display)."""
+    """Hash of the parts of a config that can move numbers: not paths (``paths`` and any
+    data / results / cache / output folder nested elsewhere, e.g. a loader's ``data_dir``),
+    not display or control flags."""
     keep = {k: v for k, v in config.items() if k not in ("paths", "progress", "hydra", "force")}
-    blob = json.dumps(keep, sort_keys=True, default=str).encode()
+    blob = json.dumps(_without_machine_paths(keep), sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
@@ -128,13 +149,11 @@ def _json_default(o):
 
 
 def read(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        rec = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: not a readable run record ({e})") from e
-    rec["_path"] = str(path)
-    return rec
+    """The record at ``path``, checked (:mod:`incumbent.running.integrity`); raises
+    :class:`~incumbent.running.integrity.IntegrityError` (a ``ValueError``) if it fails."""
+    from incumbent.running import integrity
+
+    return integrity.load(path)
 
 
 def read_scores(record: dict[str, Any]):
@@ -145,21 +164,12 @@ def read_scores(record: dict[str, Any]):
 
 
 def iter_records(*roots: str | Path):
-    """Every record JSON under the given folders (sorted by path)."""
+    """Every record under the given folders (sorted by path) that passes the integrity
+    checks; each one that does not is skipped with one warning naming file and check."""
+    from incumbent.running import integrity
+
     for root in roots:
-        root = Path(root)
-        if root.is_file():
-            yield read(root)
-            continue
-        for path in sorted(root.rglob("*.json")):
-            if path.name.startswith("."):
-                continue
-            try:
-                rec = read(path)
-            except ValueError:
-                continue
-            if "run_id" in rec and "metrics" in rec:
-                yield rec
+        yield from integrity.iter_valid(root)
 
 
 def find(run_id_or_path: str, *roots: str | Path) -> dict[str, Any]:

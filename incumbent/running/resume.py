@@ -4,12 +4,15 @@ The rule. A run is **done** when a valid record exists under ``paths.results_dir
 dataset / protocol-version / baseline folder) with the same
 
 * ``config_hash`` (:func:`incumbent.running.records.config_hash`: every config key that can move
-  numbers, i.e. all but ``paths``, ``progress``, ``force``),
+  numbers, i.e. all but ``paths``, ``progress``, ``force`` and machine-local folders such as a
+  loader's ``data_dir``, so the same data at another path resumes),
 * ``code_version`` (:func:`code_version`: the git commit; for a dirty tree the commit
   plus a digest of the uncommitted changes to code, so editing a baseline reruns it), and
 * ``dataset.checksum`` (the loader's sha256 of the data actually read),
+* the versions of the numeric packages (:data:`incumbent.running.records.NUMERIC_PACKAGES`),
 
-and its scores file exists with the sha256 the record states. The dataset checksum is
+and it passes the integrity checks (:mod:`incumbent.running.integrity`, which include its
+scores file's sha256), and its scores file exists. The dataset checksum is
 only known after loading, so the check runs **after the dataset is loaded and before
 any baseline is fitted** (loading is cheap next to fitting a sweep's worth of models;
 loaders cache their parse). ``$INCUMBENT_CODE_VERSION``, when set, replaces the git
@@ -29,7 +32,7 @@ from typing import Any
 from incumbent import ROOT
 from incumbent.running import records
 
-CODE_PATHS = ("incumbent", "baselines", "conf", "run.py")
+CODE_PATHS = records.CODE_PATHS
 """What counts as code for the dirty-tree digest (tests, docs, experiments do not)."""
 
 
@@ -84,6 +87,11 @@ def scores_intact(record: dict[str, Any]) -> bool:
         return False
 
 
+def same_numeric_versions(record: dict[str, Any]) -> bool:
+    have, now = record.get("versions") or {}, records.versions()
+    return all(have.get(p) == now.get(p) for p in records.NUMERIC_PACKAGES)
+
+
 def find_done(results_dir: str | Path, dataset, protocol, baseline: str, config_hash: str,
               code_version: str | None) -> dict[str, Any] | None:  # fmt: skip
     """The newest valid record of this run matching the rule above, else ``None``."""
@@ -108,6 +116,7 @@ def find_done(results_dir: str | Path, dataset, protocol, baseline: str, config_
             and record_code_version(rec) == code_version
             and (rec.get("dataset") or {}).get("checksum") == checksum
             and "metrics" in rec
+            and same_numeric_versions(rec)
             and scores_intact(rec)
         ):
             hits.append(rec)

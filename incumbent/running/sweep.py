@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,8 +50,22 @@ def _overrides() -> list[str]:
     return list(hc.overrides.task) if hc is not None else []
 
 
-def write_failure(cfg: DictConfig, error: BaseException) -> Path:
-    """Write ``<results_dir>/_failed/<run_id>.failed.json`` for a run that raised."""
+def write_failure(cfg: DictConfig, error: BaseException) -> Path | None:
+    """Write ``<results_dir>/_failed/<run_id>.failed.json`` for a run that raised.
+
+    Never raises: a marker that cannot be written (e.g. the results folder is what
+    failed) is reported on stderr and ``None`` returned, so the run's own error is the
+    one the caller re-raises.
+    """
+    try:
+        return _write_failure(cfg, error)
+    except Exception as e:  # noqa: BLE001  (anything here would hide the first error)
+        print(f"warning: could not write the failure marker ({type(e).__name__}: {e}); "
+              f"the run failed with {type(error).__name__}: {error}", file=sys.stderr)  # fmt: skip
+        return None
+
+
+def _write_failure(cfg: DictConfig, error: BaseException) -> Path:
     from incumbent.running.resume import code_version
 
     baseline = OmegaConf.select(cfg, "baseline.name", default="unknown")
@@ -83,13 +98,17 @@ def write_failure(cfg: DictConfig, error: BaseException) -> Path:
 
 
 def write_status(status: str, **info: Any) -> None:
-    """``job_status.json`` in this job's Hydra output folder (multirun only)."""
+    """``job_status.json`` in this job's Hydra output folder (multirun only); a status that
+    cannot be written is warned about (the summary then lists the job as ``died``)."""
     hc = _hydra()
     if hc is None or not is_multirun():
         return
     out = Path(hc.runtime.output_dir) / STATUS_FILE
     body = {"status": status, "job": hc.job.num, "overrides": list(hc.overrides.task), **info}
-    records.atomic_write_bytes(out, (json.dumps(body, indent=2, default=str) + "\n").encode())
+    try:
+        records.atomic_write_bytes(out, (json.dumps(body, indent=2, default=str) + "\n").encode())
+    except OSError as e:
+        print(f"warning: could not write {out}: {e}", file=sys.stderr)
 
 
 def summarize(sweep_dir: str | Path) -> list[dict[str, Any]]:
@@ -127,9 +146,12 @@ class SweepSummary(Callback):
         if not sweep_dir.is_dir():
             return
         rows = summarize(sweep_dir)
+        print(format_summary(rows))  # first: the summary is shown even if saving it fails
         text = json.dumps(rows, indent=2, default=str) + "\n"
-        records.atomic_write_bytes(sweep_dir / "sweep_summary.json", text.encode())
-        print(format_summary(rows))
+        try:
+            records.atomic_write_bytes(sweep_dir / "sweep_summary.json", text.encode())
+        except OSError as e:
+            log.error("could not write %s: %s", sweep_dir / "sweep_summary.json", e)
         bad = [r for r in rows if r["status"] in ("failed", "died")]
         if bad:
             log.error("%d of %d runs failed; see %s", len(bad), len(rows), sweep_dir)
