@@ -257,10 +257,9 @@ class TypeNet(BaseEstimator):
         # DDP: batch_size stays the global batch, each process takes its slice (distributed.py)
         groups = {"triplet": 3, "contrastive": 2}.get(self.loss, 1)
         trainer = L.Trainer(
-            max_epochs=self.epochs, logger=False, callbacks=distributed.callbacks(),
+            max_epochs=self.epochs, logger=False, callbacks=[*distributed.callbacks(), *callbacks],
             enable_checkpointing=False, enable_progress_bar=self.progress,
             enable_model_summary=False, num_sanity_val_steps=0, deterministic=False,
-            callbacks=callbacks,
             **distributed.trainer_options(self.accelerator, self.devices, self.strategy),
         )  # fmt: skip
         t0 = time.perf_counter()
