@@ -24,13 +24,10 @@ def test_the_cross_dataset_and_continuous_blocks_exist():
 
 
 def _record(tmp_path, dataset, baseline, eers, run_id):
-    rec = {
-        "schema": 1, "run_id": run_id, "baseline": baseline, "dataset": {
-            "name": dataset, "checksum": "x", "subjects": len(eers)},
-        "protocol": {"name": "fixed_text", "version": 1, "params": {"n_enroll": 5}},
-        "metrics": {"eer_mean": sum(eers) / len(eers)}, "started": "2026-01-01T00:00:00",
-        "per_subject": [{"subject": str(i), "eer": e} for i, e in enumerate(eers)],
-    }  # fmt: skip
+    from tests.record_factory import eer_record
+
+    rec = eer_record(baseline, eers, run_id=f"20260101T00000{run_id[-1]}-{baseline}-00000{run_id[-1]}",
+                     dataset=dataset, protocol="fixed_text")  # fmt: skip
     folder = tmp_path / "incumbents" / dataset / "fixed_text-v1"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{baseline}.json").write_text(json.dumps(rec))

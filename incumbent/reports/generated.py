@@ -103,6 +103,15 @@ RENDERERS = {
 
 
 def markdown_files(root: Path = ROOT) -> list[Path]:
-    """The files that may hold generated blocks."""
-    return [p for p in [root / "papers.md", root / "README.md", *sorted((root / "docs").glob("*.md"))]
-            if p.exists()]  # fmt: skip
+    """The files whose generated blocks are all of kinds ``incumbent papers`` renders (pages
+    with blocks of other generators, e.g. docs/operating-points.md, have their own tests)."""
+    from incumbent.reports.papers import BLOCK
+
+    known = {"reproduction", *RENDERERS}
+    paths = [root / "papers.md", root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    out = []
+    for p in paths:
+        kinds = {m["kind"] for m in BLOCK.finditer(p.read_text())} if p.exists() else set()
+        if kinds and kinds <= known:
+            out.append(p)
+    return out
