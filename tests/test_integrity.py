@@ -191,8 +191,9 @@ def test_a_hand_edit_to_a_committed_record_is_caught_by_the_manifest(tmp_path, c
         r["metrics"].update(eer_mean=float(v.mean()), eer_sd=float(v.std(ddof=1)))
 
     edit(target, lower)
-    ids = {r["baseline"] for r in lb.load([committed])}
-    assert "mahalanobis" not in ids and "manhattan_scaled" in ids
+    ids = {(r["protocol"]["name"], r["baseline"]) for r in lb.load([committed])}
+    assert ("killourhy2009", "mahalanobis") not in ids
+    assert ("killourhy2009", "manhattan_scaled") in ids
     assert f"{target}: manifest: sha256 differs" in capsys.readouterr().err
     assert integrity.verify_manifest(committed) == [
         "cmu_dsl/killourhy2009-v1/mahalanobis.json: sha256 differs from MANIFEST.sha256"
