@@ -16,7 +16,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("lightning")
 
-from baselines.typenet import TypeNet  # noqa: E402
+from incumbent.baselines.typenet import TypeNet  # noqa: E402
+
 from incumbent.running import distributed  # noqa: E402
 from tests.test_typenet import tiny  # noqa: E402
 

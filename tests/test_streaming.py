@@ -67,8 +67,8 @@ def test_same_seed_same_stream_new_epoch_new_order(loaded):
 
 def test_typenet_module_trains_on_the_stream(loaded):
     import lightning as L
+    from incumbent.baselines.typenet_network import build_module
 
-    from baselines.typenet import build_module
     from incumbent.running import distributed
 
     ids = [str(p) for p in range(1, 13)]
