@@ -131,12 +131,13 @@ def do_plot(args) -> int:
 def do_papers(args) -> int:
     from incumbent.reports import papers
 
-    if not lb.load([args.committed]):  # never regenerate papers.md from nothing
+    recs = lb.load([args.committed])
+    if not recs:  # never regenerate papers.md from nothing
         print(f"incumbent papers: no valid records in {args.committed}; nothing written",
               file=sys.stderr)  # fmt: skip
         return cmp.EXIT_INCOMPARABLE
 
-    diff = papers.refresh(Path(args.file), Path(args.committed), check=args.check)
+    diff = papers.refresh(Path(args.file), Path(args.committed), check=args.check, recs=recs)
     if diff is None:
         print(f"{args.file} is up to date with {args.committed}")
         return 0
