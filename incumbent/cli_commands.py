@@ -152,13 +152,16 @@ def do_papers(args) -> int:
 def do_promote(args) -> int:
     from incumbent.gate.promote import promote
 
-    recs = []
+    recs, local = [], None
     for ref in args.refs:
         p = Path(ref)
         if p.is_dir():
             recs += list(records.iter_records(p))
-        else:
-            recs.append(resolve(ref, lb.load([lb.results_dir()]) if not p.exists() else []))
+        elif p.exists():
+            recs.append(resolve(ref, []))
+        else:  # a run id: the local records, loaded once for every ref
+            local = lb.load([lb.results_dir()]) if local is None else local
+            recs.append(resolve(ref, local))
     for line in promote(
         recs, root=Path(args.to), force=args.force, reported_only=args.reported_only
     ):
