@@ -14,6 +14,7 @@ folder), the verdict is :func:`incumbent.gate.compare.compare`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -157,8 +158,8 @@ class Verdict:
         return self.text
 
 
-def _load(ref, sources: list[Path]) -> dict[str, Any]:
-    from incumbent.gate import leaderboard as lb
+def _load(ref, sources: list[Path], every) -> dict[str, Any]:
+    """``ref`` as a record; ``every()`` gives the records of ``sources`` (loaded once)."""
     from incumbent.running import records
 
     if isinstance(ref, dict):
@@ -166,7 +167,7 @@ def _load(ref, sources: list[Path]) -> dict[str, Any]:
     p = Path(ref)
     if p.suffix == ".json" and p.exists():
         return records.read(p)
-    hits = [r for r in lb.load(sources) if r["run_id"].startswith(str(ref))]
+    hits = [r for r in every() if r["run_id"].startswith(str(ref))]
     if len(hits) != 1:
         raise LookupError(f"{len(hits)} records match {ref!r} in {[str(s) for s in sources]}")
     return hits[0]
@@ -185,9 +186,10 @@ def compare(record, against=None, *, records_dirs: list[str | Path] | None = Non
 
     sources = [Path(s) for s in records_dirs] if records_dirs else [lb.COMMITTED,
                                                                      default_results_dir()]  # fmt: skip
-    challenger = _load(record, sources)
+    every = functools.cache(lambda: lb.load(sources))  # read and check the records once
+    challenger = _load(record, sources, every)
     if against is None:
-        inc = lb.incumbent_for(challenger, lb.load(sources))
+        inc = lb.incumbent_for(challenger, every())
         if inc is None:
             raise LookupError(
                 f"no incumbent recorded for {lb.cell_label(lb.board_key(challenger))}"
@@ -195,7 +197,7 @@ def compare(record, against=None, *, records_dirs: list[str | Path] | None = Non
         incumbents = [inc]
     else:
         refs = against if isinstance(against, list | tuple) else [against]
-        incumbents = [_load(r, sources) for r in refs]
+        incumbents = [_load(r, sources, every) for r in refs]
     c = cmp.compare(challenger, incumbents, tolerances=tolerances,
                     alpha=cmp.ALPHA if alpha is None else alpha,
                     n_resamples=n_resamples or cmp.N_RESAMPLES, seed=seed)  # fmt: skip

@@ -131,12 +131,13 @@ def do_plot(args) -> int:
 def do_papers(args) -> int:
     from incumbent.reports import papers
 
-    if not lb.load([args.committed]):  # never regenerate papers.md from nothing
+    recs = lb.load([args.committed])
+    if not recs:  # never regenerate papers.md from nothing
         print(f"incumbent papers: no valid records in {args.committed}; nothing written",
               file=sys.stderr)  # fmt: skip
         return cmp.EXIT_INCOMPARABLE
 
-    diff = papers.refresh(Path(args.file), Path(args.committed), check=args.check)
+    diff = papers.refresh(Path(args.file), Path(args.committed), check=args.check, recs=recs)
     if diff is None:
         print(f"{args.file} is up to date with {args.committed}")
         return 0
@@ -151,13 +152,16 @@ def do_papers(args) -> int:
 def do_promote(args) -> int:
     from incumbent.gate.promote import promote
 
-    recs = []
+    recs, local = [], None
     for ref in args.refs:
         p = Path(ref)
         if p.is_dir():
             recs += list(records.iter_records(p))
-        else:
-            recs.append(resolve(ref, lb.load([lb.results_dir()]) if not p.exists() else []))
+        elif p.exists():
+            recs.append(resolve(ref, []))
+        else:  # a run id: the local records, loaded once for every ref
+            local = lb.load([lb.results_dir()]) if local is None else local
+            recs.append(resolve(ref, local))
     for line in promote(
         recs, root=Path(args.to), force=args.force, reported_only=args.reported_only
     ):

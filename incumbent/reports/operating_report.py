@@ -189,10 +189,12 @@ def figure(recs, dataset: str, protocol: str, path: Path = FIGURE) -> Path:
     return path
 
 
-def refresh(page: Path = PAGE, root: Path = RECORDS, check: bool = False) -> str | None:
-    """Rewrite the page's blocks; with ``check``, return a diff when stale (no write)."""
+def refresh(page: Path = PAGE, root: Path = RECORDS, check: bool = False,
+            recs: list[dict] | None = None) -> str | None:  # fmt: skip
+    """Rewrite the page's blocks; with ``check``, return a diff when stale (no write).
+    ``recs``: the records of ``root`` when the caller has already loaded them."""
     text = page.read_text()
-    new = regenerate(text, load([root]))
+    new = regenerate(text, load([root]) if recs is None else recs)
     if new == text:
         return None
     if not check:
@@ -205,13 +207,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="exit 1 with a diff when stale")
     args = ap.parse_args(argv)
-    diff = refresh(check=args.check)
+    recs = load([RECORDS])  # read and checked once, for the page and the figure
+    diff = refresh(check=args.check, recs=recs)
     if args.check:
         if diff:
             print(diff)
             return 1
         return 0
-    print(f"wrote {FIGURE}" if figure(load([RECORDS]), "cmu_dsl", "killourhy2009") else "")
+    print(f"wrote {FIGURE}" if figure(recs, "cmu_dsl", "killourhy2009") else "")
     print("regenerated" if diff else "up to date", PAGE)
     return 0
 

@@ -68,10 +68,12 @@ def regenerate(text: str, recs: list[dict]) -> str:
     return BLOCK.sub(sub, text)
 
 
-def refresh(path: Path = PAPERS, committed: Path = COMMITTED, check: bool = False) -> str | None:
-    """Rewrite ``path``'s generated blocks; with ``check``, return a diff when stale (no write)."""
+def refresh(path: Path = PAPERS, committed: Path = COMMITTED, check: bool = False,
+            recs: list[dict] | None = None) -> str | None:  # fmt: skip
+    """Rewrite ``path``'s generated blocks; with ``check``, return a diff when stale (no write).
+    ``recs``: the records of ``committed`` when the caller has already loaded them."""
     text = path.read_text()
-    new = regenerate(text, load([committed]))
+    new = regenerate(text, load([committed]) if recs is None else recs)
     if new == text:
         return None
     diff = "".join(

@@ -244,9 +244,7 @@ def warn_skipped(err: IntegrityError) -> None:
 def iter_valid(root: str | Path):
     """Every record under ``root`` (a folder or one file) that passes; warn about the rest."""
     root = Path(root)
-    paths = [root] if root.is_file() else [
-        p for p in sorted(root.rglob("*.json")) if is_record_file(p.relative_to(root))
-    ]  # fmt: skip
+    paths = [root] if root.is_file() else record_files(root)
     for path in paths:
         try:
             yield load(path)

@@ -31,6 +31,7 @@ from typing import Any
 
 from incumbent import ROOT
 from incumbent.running import records
+from incumbent.running.manifest import is_record_file
 
 CODE_PATHS = records.CODE_PATHS
 """What counts as code for the dirty-tree digest (tests, docs, experiments do not)."""
@@ -105,7 +106,7 @@ def find_done(results_dir: str | Path, dataset, protocol, baseline: str, config_
         return None
     hits = []
     for path in folder.glob("*.json"):
-        if path.name.startswith(".") or path.name.endswith(".failed.json"):
+        if not is_record_file(path.relative_to(folder)):
             continue
         try:
             rec = records.read(path)
