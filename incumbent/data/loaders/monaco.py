@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from incumbent.data.cards import DataError, Dataset, read_card
-from incumbent.data.loaders.fixed_text_checks import fetch_all
+from incumbent.data.loaders.fixed_text_checks import check_counts, fetch_all
 
 SENSORS = ["pressure", "tool_major", "x", "x_acceleration", "x_rotation", "y",
            "y_acceleration", "y_rotation", "z_acceleration", "z_rotation"]  # fmt: skip
@@ -62,11 +62,7 @@ def _timing_features(events: np.ndarray) -> np.ndarray:
 def _dataset(name, card, checksum, events, keys, frame, features, extra_cols):
     cols = [f"f{k}" for k in range(features.shape[1])]
     frame = pd.concat([frame, pd.DataFrame(features, columns=cols)], axis=1)
-    subjects, per = card["subjects"], card["samples_per_subject"]
-    counts = frame.groupby("subject").size()
-    if len(counts) != subjects or (counts != per).any():
-        raise DataError(f"{name}: expected {subjects} subjects x {per} samples, got "
-                        f"{len(counts)} subjects, {counts.min()}-{counts.max()} samples")  # fmt: skip
+    check_counts(frame, name, card["subjects"], card["samples_per_subject"])
     extra = {
         "events": events,
         "keys": keys,
