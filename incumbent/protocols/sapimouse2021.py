@@ -248,8 +248,11 @@ class SapiMouse2021(Protocol):
             out[f"eer_{n}"] = metrics.eer_rocch(g, i)
             if self.score_norm == "authors_code":  # both impostor orders, always reported
                 for order in IMPOSTOR_ORDERS:
-                    g, i = authors_code_scores(main, n, self.seed, order)
-                    out[f"auc_{n}_order_{order}"] = metrics.roc_auc(g, i)
+                    key = f"auc_{n}_order_{order}"
+                    if order == self.impostor_order:  # the same arrays as auc_<n>
+                        out[key] = out[f"auc_{n}"]
+                    else:
+                        out[key] = metrics.roc_auc(*authors_code_scores(main, n, self.seed, order))
             g, i = self._pooled(fixed, n, "mean2sd")
             out[f"auc_{n}_mean2sd"] = metrics.roc_auc(g, i)
             out[f"eer_{n}_mean2sd"] = metrics.eer_rocch(g, i)
