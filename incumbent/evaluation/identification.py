@@ -35,8 +35,11 @@ def ranks(scores, truth) -> np.ndarray:
 def cmc(scores, truth) -> np.ndarray:
     """Cumulative match characteristic: ``cmc[k - 1]`` = fraction of probes of rank <= k,
     for k = 1 .. number of models (non-decreasing; the last value is 1)."""
-    r = ranks(scores, truth)
-    n_models = np.asarray(scores).shape[1]
+    return cmc_from_ranks(ranks(scores, truth), np.asarray(scores).shape[1])
+
+
+def cmc_from_ranks(r: np.ndarray, n_models: int) -> np.ndarray:
+    """:func:`cmc` from ranks already computed by :func:`ranks` (no second pass)."""
     counts = np.bincount(r, minlength=n_models + 1)[1:]
     return np.cumsum(counts) / r.size
 

@@ -232,7 +232,7 @@ def identify(kept: list[tuple[str, Any, np.ndarray]]) -> tuple[dict, dict, dict]
     truth = np.concatenate([np.full(len(x), k) for k, (_, _, x) in enumerate(kept)])
     matrix = np.column_stack([genuineness(est, probes) for _, est, _ in kept])
     r = identification.ranks(matrix, truth)
-    curve = identification.cmc(matrix, truth)
+    curve = identification.cmc_from_ranks(r, matrix.shape[1])
     metrics = {f"rank{k}": float(np.mean(r <= k)) for k in RANKS if k <= len(models)}
     per_subject = pd.DataFrame({"s": truth, **{f"rank{k}": r <= k for k in RANKS}})
     hits = per_subject.groupby("s").agg(["sum", "count"])

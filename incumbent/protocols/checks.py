@@ -9,6 +9,7 @@ from __future__ import annotations
 from incumbent.running.preflight import ParameterError, non_negative_int, one_of, positive_int
 
 SAPIMOUSE_SESSIONS = ("1min", "3min")
+IMPOSTOR_ORDERS = ("authors", "user_id")  # SapiMouse 2021 ``impostor_order``
 
 
 def check_params(p) -> None:
@@ -19,5 +20,6 @@ def check_params(p) -> None:
     one_of(p.name, "score_norm", p.score_norm, ("authors_code", "mean2sd", "none"))
     one_of(p.name, "enrol_session", p.enrol_session, SAPIMOUSE_SESSIONS)
     one_of(p.name, "test_session", p.test_session, SAPIMOUSE_SESSIONS)
+    one_of(p.name, "impostor_order", p.impostor_order, IMPOSTOR_ORDERS)
     if set(p.train_users) & set(p.eval_users):
         raise ParameterError(f"{p.name}: train_users and eval_users overlap")

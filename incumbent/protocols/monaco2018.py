@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from incumbent.evaluation import metrics
 from incumbent.evaluation import monaco2018 as mm
 from incumbent.protocols.base import Protocol
 
@@ -140,9 +141,8 @@ def summary(scores: pd.DataFrame) -> dict[str, float]:
 
 
 def _add(out, name, values) -> None:
-    v = np.asarray(values, dtype=np.float64)
-    out[f"{name}_mean"] = float(v.mean())
-    out[f"{name}_sd"] = float(v.std(ddof=1)) if v.size > 1 else 0.0
+    # mean and sd (ddof 1) as every other record: the shared aggregate
+    out.update(metrics.aggregate(pd.DataFrame({name: np.asarray(values, dtype=np.float64)})))
 
 
 def _score(model, X) -> np.ndarray:

@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from incumbent.data.cards import DataError
 from incumbent.evaluation import metrics
 from incumbent.protocols.base import Protocol
-from incumbent.protocols.checks import check_params
+from incumbent.protocols.checks import IMPOSTOR_ORDERS, check_params
 
 # Order in which the users' blocks appear in the authors' 1-minute block file
 # margitantal68/sapimouse, input_csv_mouse/sapimouse_ABS_dx_dy_1min.csv (last column = user id;
@@ -50,7 +50,6 @@ AUTHORS_1MIN_USER_ORDER = (
     69, 92, 70, 42, 61, 50, 119, 58, 100, 54, 109, 106, 93, 6, 32, 19, 41, 25, 49, 2,
     56, 104, 97, 101, 23, 71, 91, 3, 85, 72, 75, 59, 79, 52, 9, 82, 21, 40, 43, 84,
 )  # fmt: skip
-IMPOSTOR_ORDERS = ("authors", "user_id")
 
 
 def impostor_rank(user_ids: pd.Series, impostor_order: str) -> pd.Series:
@@ -159,10 +158,6 @@ class SapiMouse2021(Protocol):
                  enrol_session: str = "3min", test_session: str = "1min",
                  layout: str = "authors", max_blocks: int = 5, score_norm: str = "authors_code",
                  impostor_order: str = "authors", seed: int = 0):  # fmt: skip
-        if impostor_order not in IMPOSTOR_ORDERS:
-            raise ValueError(
-                f"impostor_order must be one of {IMPOSTOR_ORDERS}, not {impostor_order!r}"
-            )
         self.block_size = block_size
         self.train_users = user_range(train_users)
         self.eval_users = user_range(eval_users)
@@ -253,8 +248,11 @@ class SapiMouse2021(Protocol):
             out[f"eer_{n}"] = metrics.eer_rocch(g, i)
             if self.score_norm == "authors_code":  # both impostor orders, always reported
                 for order in IMPOSTOR_ORDERS:
-                    g, i = authors_code_scores(main, n, self.seed, order)
-                    out[f"auc_{n}_order_{order}"] = metrics.roc_auc(g, i)
+                    key = f"auc_{n}_order_{order}"
+                    if order == self.impostor_order:  # the same arrays as auc_<n>
+                        out[key] = out[f"auc_{n}"]
+                    else:
+                        out[key] = metrics.roc_auc(*authors_code_scores(main, n, self.seed, order))
             g, i = self._pooled(fixed, n, "mean2sd")
             out[f"auc_{n}_mean2sd"] = metrics.roc_auc(g, i)
             out[f"eer_{n}_mean2sd"] = metrics.eer_rocch(g, i)

@@ -76,12 +76,8 @@ class TypeNetOpenSet(Protocol):
 
     # ------------------------------------------------------------------ split
     def split_subjects(self, dataset) -> tuple[list[str], list[str], list[str]]:
-        """(training, evaluation, excluded) participant ids; seeded and disjoint."""
-        if self.gallery_size + self.n_queries > self.sessions:
-            raise ValueError(
-                f"gallery_size {self.gallery_size} + n_queries {self.n_queries} exceeds "
-                f"{self.sessions} sessions: gallery and queries would overlap"
-            )
+        """(training, evaluation, excluded) participant ids; seeded and disjoint.
+        (``__init__`` already rejects a gallery and queries that would overlap.)"""
         counts = aalto.sentence_counts(dataset.frame)
         eligible = sorted(counts.index[counts >= self.sessions], key=_id_key)
         excluded = sorted(counts.index[counts < self.sessions], key=_id_key)

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from incumbent.data.cards import DataError, Dataset, read_card
-from incumbent.data.loaders.fixed_text_checks import fetch_all
+from incumbent.data.loaders import cmu_dsl
+from incumbent.data.loaders.fixed_text_checks import check_counts, fetch_all
 
 SENSORS = ["pressure", "tool_major", "x", "x_acceleration", "x_rotation", "y",
            "y_acceleration", "y_rotation", "z_acceleration", "z_rotation"]  # fmt: skip
@@ -62,11 +63,7 @@ def _timing_features(events: np.ndarray) -> np.ndarray:
 def _dataset(name, card, checksum, events, keys, frame, features, extra_cols):
     cols = [f"f{k}" for k in range(features.shape[1])]
     frame = pd.concat([frame, pd.DataFrame(features, columns=cols)], axis=1)
-    subjects, per = card["subjects"], card["samples_per_subject"]
-    counts = frame.groupby("subject").size()
-    if len(counts) != subjects or (counts != per).any():
-        raise DataError(f"{name}: expected {subjects} subjects x {per} samples, got "
-                        f"{len(counts)} subjects, {counts.min()}-{counts.max()} samples")  # fmt: skip
+    check_counts(frame, name, card["subjects"], card["samples_per_subject"])
     extra = {
         "events": events,
         "keys": keys,
@@ -127,16 +124,14 @@ def load_password(data_dir=None, root=None) -> Dataset:
     card = read_card("monaco_password")
     paths, checksum = fetch_all(card, data_dir, root)
     path = next(iter(paths.values()))
-    raw = pd.read_csv(path)
+    raw = cmu_dsl.parse(path)  # the CMU file: header, numbers and counts checked there
     hold = raw[[c for c in raw.columns if c.startswith("H.")]].to_numpy(np.float64) * 1000
     dd = raw[[c for c in raw.columns if c.startswith("DD.")]].to_numpy(np.float64) * 1000
-    if hold.shape[1] != 11 or dd.shape[1] != 10:
-        raise DataError(f"{path}: expected 11 H. and 10 DD. columns")
     press = np.concatenate([np.zeros((len(raw), 1)), np.cumsum(dd, axis=1)], axis=1)
     users = {u: str(k) for k, u in enumerate(dict.fromkeys(raw["subject"]))}
     long = pd.DataFrame({
         "user": np.repeat(raw["subject"].map(users).to_numpy(), 11),
-        "session": np.repeat((raw["sessionIndex"] * 100 + raw["rep"]).to_numpy(), 11),
+        "session": np.repeat((raw["session"] * 100 + raw["rep"]).to_numpy(), 11),
         "keyname": np.tile(PASSWORD_KEYS, len(raw)),
         "timepress": press.ravel(),
         "timerelease": (press + hold).ravel(),

@@ -140,7 +140,7 @@ def sequences_at(dataset: Dataset, rows, length: int | None = None) -> list[dict
     else:  # an in-memory datasets.Dataset (load(cache=False))
         table = src.data.table
         bounds = np.cumsum([0, *(len(c) for c in table.column("press").chunks)])
-        get = lambda b: table.select(["press", "release", "keycode"]).to_batches()[b]  # noqa: E731
+        get = table.select(["press", "release", "keycode"]).to_batches().__getitem__  # once
     names = ("press", "release", "keycode")
     batch = np.searchsorted(bounds, rows, side="right") - 1
     out: list = [None] * len(rows)
