@@ -7,8 +7,10 @@ EER (baselines/typenet_validation.py); the best validation EER per rate, the ful
 curves and one PNG per rate are written to ``--out`` (JSON + PNG). Pick the rate with the
 lowest validation EER and pass it as ``typenet.lr`` to ``experiment=typenet_aalto``.
 
-    python experiments/typenet_lr_sweep.py --out results/typenet_lr_sweep \\
-        --lrs 0.05 0.01 0.003 0.001 --max-epochs 40 --steps 50 --batch-size 512
+The committed sweep (``experiments/measurements/typenet_lr_sweep/``, quoted in papers.md):
+
+    python experiments/typenet_lr_sweep.py --out experiments/measurements/typenet_lr_sweep \\
+        --lrs 0.05 0.01 0.003 0.001 --max-epochs 5 --steps 25 --val-every 25
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from incumbent.baselines import typenet_validation as tv
 from incumbent.baselines.typenet import TypeNet
 
 from incumbent import ROOT
+from incumbent.running.provenance import kit_git_state
 
 
 def main(argv=None) -> None:
@@ -38,6 +41,12 @@ def main(argv=None) -> None:
     ap.add_argument("--val-fraction", type=float, default=0.1)
     ap.add_argument("--val-every", type=int, default=50)
     ap.add_argument("--patience", type=int, default=5)
+    ap.add_argument(
+        "--rd-group",
+        type=int,
+        default=32,
+        help="sequences sharing one recurrent-dropout mask (1 = per sequence)",
+    )
     ap.add_argument("--accelerator", default="auto")
     a = ap.parse_args(argv)
     data_dir = os.environ.get("INCUMBENT_DATA", "")
@@ -55,10 +64,13 @@ def main(argv=None) -> None:
         t0 = time.perf_counter()
         est = TypeNet(sequence_length=protocol.sequence_length, lr=lr, batch_size=a.batch_size,
                       epochs=a.max_epochs, steps_per_epoch=a.steps, recurrent_dropout=0.2,
+                      recurrent_dropout_group=a.rd_group,
                       val_fraction=a.val_fraction, val_every=a.val_every,
                       val_patience=a.patience, accelerator=a.accelerator,
                       progress=False).fit(train, labels)  # fmt: skip
-        info = {"lr": lr, **est.training_info_, "wall_s": round(time.perf_counter() - t0, 1)}
+        info = {"lr": lr, "batch_size": a.batch_size, "recurrent_dropout_group": a.rd_group,
+                "val_fraction": a.val_fraction, **est.training_info_,
+                "wall_s": round(time.perf_counter() - t0, 1), "git": kit_git_state()}  # fmt: skip
         tv.plot_learning_curve(info["learning_curve"], out / f"curve_lr{lr:g}.png", f"lr {lr:g}")
         results.append(info)
         print(f"lr {lr:g}: best validation EER {info['best_val_eer']:.4f} at step "

@@ -59,3 +59,40 @@ def test_padding_does_not_change_embedding():
     alone = est.transform(short)
     padded = est.transform(short + seqs[1:2])  # padded to 12 inside the batch
     np.testing.assert_allclose(alone[0], padded[0], rtol=1e-4, atol=1e-5)
+
+
+def test_grouped_recurrent_dropout_equals_dropping_the_hidden_state():
+    """Folding a group's mask into W_hh (fused kernel) must equal dropping h before the
+    recurrent product, step by step, as Keras' recurrent_dropout does."""
+    import torch
+    from incumbent.baselines.typenet_network import build_module
+
+    H, group = 8, 3
+    module = build_module(6, H, 0.0, 0.5, "triplet", 1.5, 1e-3, 2, recurrent_dropout_group=group)
+    layer = module.lstm1.train()
+    assert type(layer).__name__ == "GroupedDropoutLSTM"
+    x = torch.rand(2 * group, 6, 5)
+    mask = torch.ones(2 * group, 6, dtype=torch.bool)
+    torch.manual_seed(1)
+    seq, _ = layer(x, mask)
+    torch.manual_seed(1)
+    masks = [torch.bernoulli(torch.full((H,), 0.5)) / 0.5 for _ in range(2)]
+    lstm = layer.lstm
+    for k, drop in enumerate(masks):
+        xs = x[k * group : (k + 1) * group]
+        h = c = torch.zeros(group, H)
+        for t in range(xs.shape[1]):
+            gates = xs[:, t] @ lstm.weight_ih_l0.T + lstm.bias_ih_l0 + lstm.bias_hh_l0
+            i, f, g, o = (gates + (h * drop) @ lstm.weight_hh_l0.T).chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            assert torch.allclose(seq[k * group : (k + 1) * group, t], h, atol=1e-6)
+    assert not torch.equal(masks[0], masks[1])  # each group draws its own mask
+
+
+def test_grouped_recurrent_dropout_trains():
+    seqs, subj = tiny()
+    est = TypeNet(sequence_length=10, recurrent_dropout=0.2, recurrent_dropout_group=4,
+                  batch_size=8, epochs=1, steps_per_epoch=2, accelerator="cpu", progress=False)  # fmt: skip
+    emb = est.fit(seqs, subj).transform(seqs[:6])
+    assert est.training_info_["steps"] == 2 and np.isfinite(emb).all()
