@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from incumbent import ROOT
+from incumbent.gate.compare import DEFAULT_TOLERANCE
 from incumbent.running.records import iter_records
 
 
@@ -46,6 +47,9 @@ def cells(recs, dataset: str, protocol: str) -> pd.DataFrame:
             "n_eval": info.get("n_eval_subjects", p.get("n_eval")),
             "epochs": info.get("epochs"), "steps": info.get("steps"),
             "device": info.get("device"), "train_s": info.get("train_wall_time_s"),
+            "lr": (r.get("config") or {}).get("baseline", {}).get("estimator", {}).get("lr"), "best_step": info.get("best_step"),
+            "best_val_eer": info.get("best_val_eer"), "val_users": info.get("val_users"),
+            "curve": info.get("learning_curve"),
         })  # fmt: skip
     df = pd.DataFrame(rows)
     if df.empty:
@@ -73,19 +77,61 @@ def grid_markdown(df: pd.DataFrame) -> str:
         if pd.notna(first["device"]):
             facts += (f"; trained {int(first['epochs'])} epochs ({int(first['steps'])} steps) on "
                       f"{first['device']} in {first['train_s']:.0f} s")  # fmt: skip
+        if pd.notna(first.get("best_val_eer")):
+            facts += (f"; weights of step {int(first['best_step'])}, the best validation EER "
+                      f"({100 * first['best_val_eer']:.2f} % on {int(first['val_users'])} held-out "
+                      f"training participants)")  # fmt: skip
         out.append(f"**{name}** — {facts}. EER % per-subject mean (global):\n\n"
                    + body.to_markdown() + "\n")  # fmt: skip
     return "\n".join(out)
+
+
+def lateral_moves(df: pd.DataFrame, challenger: str = "typenet",
+                  incumbent: str = "gunetti_picardi_a") -> str:  # fmt: skip
+    """Cells where the challenger has the lower per-subject EER but the incumbent has the
+    lower global FNMR at FMR 1 % by more than the gate's guard tolerance: by the gate's rule
+    (``incumbent compare``) those EER wins are lateral moves (exit 3), not wins."""
+    both = df[df["baseline"] == challenger].merge(
+        df[df["baseline"] == incumbent], on=["G", "M"], suffixes=("_c", "_i"))  # fmt: skip
+    if both.empty:
+        return ""
+    wins = both[both["eer_c"] < both["eer_i"]]
+    lateral = wins[wins["fnmr1_c"] - wins["fnmr1_i"] > DEFAULT_TOLERANCE + 1e-12]
+    cells_ = ", ".join(f"G = {g} M = {m}" for g, m in zip(lateral["G"], lateral["M"], strict=True))
+    return (f"**{challenger}** has the lower per-subject EER than **{incumbent}** in "
+            f"{len(wins)} of {len(both)} cells; in {len(lateral)} of them {incumbent}'s global "
+            f"FNMR at FMR 1 % is lower by more than the gate's guard tolerance "
+            f"({DEFAULT_TOLERANCE:g}), so by the kit's own rule those are lateral moves, not "
+            f"wins{': ' + cells_ if cells_ else ''}.\n")  # fmt: skip
 
 
 def render(args: str, recs) -> str:
     dataset, protocol = args.split()
     df = cells(list(recs), dataset, protocol)
     version = int(df["version"].iloc[0]) if not df.empty else None
+    moves = lateral_moves(df) if not df.empty else ""
     return (
         f"_Generated from records (`{dataset}` / `{protocol}` v{version}) by "
         f"`incumbent.reports.free_text_report`; do not edit._\n\n{grid_markdown(df)}\n"
+        + moves
     )
+
+
+CURVE_PNG = ROOT / "docs" / "img" / "typenet-learning-curve.png"
+
+
+def draw_learning_curve(recs, dataset: str, protocol: str, path: Path = CURVE_PNG) -> Path | None:
+    """The learning curve stored in the newest TypeNet record (validation EER and training
+    loss against the step), drawn with ``typenet_validation.plot_learning_curve``."""
+    from incumbent.baselines.typenet_validation import plot_learning_curve
+
+    df = cells(list(recs), dataset, protocol)
+    df = df[(df["baseline"] == "typenet") & df["curve"].notna()] if not df.empty else df
+    if df.empty:
+        return None
+    row = df.sort_values("run_id").iloc[-1]
+    title = f"TypeNet on {dataset}: lr {row['lr']:g}, run {row['run_id']}"
+    return plot_learning_curve(row["curve"], path, title)
 
 
 BLOCK = re.compile(
@@ -111,6 +157,8 @@ def main(argv=None) -> None:
     if a.write:
         papers = ROOT / "papers.md"
         papers.write_text(regenerate(papers.read_text(encoding="utf-8"), recs), encoding="utf-8")
+        png = draw_learning_curve(recs, a.dataset, a.protocol)
+        print(f"learning curve: {png}" if png else "no TypeNet record with a learning curve")
 
 
 if __name__ == "__main__":

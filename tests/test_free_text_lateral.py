@@ -1,0 +1,26 @@
+"""The generated lateral-move sentence of the free-text G x M block (reports/free_text_report)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from incumbent.reports.free_text_report import lateral_moves
+
+
+def _cells(rows):
+    return pd.DataFrame(rows, columns=["baseline", "G", "M", "eer", "fnmr1"])
+
+
+def test_lateral_move_needs_an_eer_win_and_a_guard_loss_beyond_tolerance():
+    df = _cells([
+        ("typenet", 1, 30, 0.20, 0.90), ("gunetti_picardi_a", 1, 30, 0.30, 0.85),  # lateral
+        ("typenet", 5, 30, 0.20, 0.90), ("gunetti_picardi_a", 5, 30, 0.30, 0.895),  # in tol.
+        ("typenet", 5, 50, 0.35, 0.99), ("gunetti_picardi_a", 5, 50, 0.30, 0.50),  # EER loss
+    ])  # fmt: skip
+    text = lateral_moves(df)
+    assert "lower per-subject EER than **gunetti_picardi_a** in 2 of 3 cells" in text
+    assert "in 1 of them" in text and text.rstrip().endswith("wins: G = 1 M = 30.")
+
+
+def test_no_shared_cells_no_sentence():
+    assert lateral_moves(_cells([("typenet", 1, 30, 0.2, 0.9)])) == ""
