@@ -105,15 +105,23 @@ def lateral_moves(df: pd.DataFrame, challenger: str = "typenet",
             f"wins{': ' + cells_ if cells_ else ''}.\n")  # fmt: skip
 
 
+def headline(df: pd.DataFrame, g: int = 5, m: int = 50) -> str:
+    """The paper's headline cell (G = 5, M = 50) for every baseline, best first."""
+    cell = df[(df["G"] == g) & (df["M"] == m)].sort_values("eer")
+    parts = [f"{b} {100 * e:.2f} % (global {100 * eg:.2f} %, FNMR at FMR 1 % {100 * f:.1f} %)"
+             for b, e, eg, f in zip(cell["baseline"], cell["eer"], cell["eer_global"],
+                                    cell["fnmr1"], strict=True)]  # fmt: skip
+    return f"At G = {g}, M = {m}, per-subject EER: {'; '.join(parts)}.\n" if parts else ""
+
+
 def render(args: str, recs) -> str:
     dataset, protocol = args.split()
     df = cells(list(recs), dataset, protocol)
     version = int(df["version"].iloc[0]) if not df.empty else None
-    moves = lateral_moves(df) if not df.empty else ""
+    moves = (headline(df) + "\n" + lateral_moves(df)) if not df.empty else ""
     return (
         f"_Generated from records (`{dataset}` / `{protocol}` v{version}) by "
-        f"`incumbent.reports.free_text_report`; do not edit._\n\n{grid_markdown(df)}\n"
-        + moves
+        f"`incumbent.reports.free_text_report`; do not edit._\n\n{grid_markdown(df)}\n" + moves
     )
 
 
