@@ -131,14 +131,17 @@ class TypeNet(BaseEstimator):
         trainer.fit(self.module_, train_dataloaders=distributed.ShardedBatches(batches, groups))
         self.loss_curve_ = distributed.loss_curve(trainer)
         self.rows_per_process_ = int(trainer.callback_metrics.get("rows_per_process", 0))
+        wall, steps = time.perf_counter() - t0, len(self.loss_curve_)
         self.training_info_ = {
             "device": _device_name(trainer),
             "processes": distributed.world_size(self.devices),
             "train_subjects": int(len(np.unique(subjects))),
             "train_sequences": int(len(sequences)),
             "epochs": int(self.epochs),
-            "steps": len(self.loss_curve_),  # global_step stays 0 in the parent under ddp_fork
-            "train_wall_time_s": round(time.perf_counter() - t0, 1),
+            "steps": steps,  # global_step stays 0 in the parent under ddp_fork
+            "train_wall_time_s": round(wall, 1),
+            # early stopping may end mid-way: the epoch time is per steps_per_epoch steps
+            "epoch_time_s": round(wall * self.steps_per_epoch / max(steps, 1), 2),
             "final_train_loss": float(trainer.callback_metrics.get("train_loss", float("nan"))),
         }
         if val is not None:

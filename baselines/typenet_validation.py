@@ -53,13 +53,8 @@ def make_callback(X, n, subjects, every: int, patience: int, gallery: int):
 
     class ValidationEER(L.Callback):
         def __init__(self):
-            self.history, self.best, self.best_step, self.state, self.waited = (
-                [],
-                np.inf,
-                0,
-                None,
-                0,
-            )
+            self.history, self.losses, self.best, self.best_step = [], [], np.inf, 0
+            self.state, self.waited = None, 0
 
         def _check(self, trainer, module):
             module.eval()
@@ -71,10 +66,11 @@ def make_callback(X, n, subjects, every: int, patience: int, gallery: int):
                 ])  # fmt: skip
             module.train()
             eer = open_set_eer(emb, subjects, gallery)
-            loss = trainer.callback_metrics.get("train_loss")
+            # training loss = mean over the steps since the previous check
+            loss = float(np.mean(self.losses)) if self.losses else None
+            self.losses = []
             step = int(trainer.global_step)
-            self.history.append({"step": step, "train_loss": None if loss is None else float(loss),
-                                 "val_eer": eer})  # fmt: skip
+            self.history.append({"step": step, "train_loss": loss, "val_eer": eer})
             if eer < self.best:
                 self.best, self.best_step, self.waited = eer, step, 0
                 self.state = copy.deepcopy(module.state_dict())
@@ -82,7 +78,10 @@ def make_callback(X, n, subjects, every: int, patience: int, gallery: int):
                 self.waited += 1
                 trainer.should_stop = self.waited >= patience
 
-        def on_train_batch_end(self, trainer, module, *args):
+        def on_train_batch_end(self, trainer, module, outputs, *args):
+            loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+            if loss is not None:
+                self.losses.append(float(loss.detach()))
             if trainer.global_step % every == 0:
                 self._check(trainer, module)
 
@@ -112,7 +111,7 @@ def plot_learning_curve(history: list[dict], path: str | Path, title: str = "") 
         twin = ax.twinx()
         twin.plot(steps, [np.nan if v is None else v for v in loss], "s--", color="grey",
                   label="train loss")  # fmt: skip
-        twin.set_ylabel("train loss (last batch)")
+        twin.set_ylabel("train loss (mean since last check)")
     ax.set_title(title)
     fig.tight_layout()
     path = Path(path)

@@ -5,12 +5,18 @@
 Runs ``python run.py experiment=fixed_text_cross_dataset force=true`` in a child
 process (so nothing is skipped by the resume rule), into a fresh temporary results
 folder unless ``--results`` is given, then prints the wall time, the child's peak
-memory and the generated table. Needs the real data (``INCUMBENT_DATA``).
+memory and the generated table. Needs the real data (``INCUMBENT_DATA``). With ``--out``
+the measurement is written as JSON (with the kit's git state and the load average), the
+record behind any runtime quoted in docs/datasets.md:
+
+    python experiments/bench_fixed_text_cross_dataset.py \\
+        --out experiments/measurements/fixed_text_cross_dataset_runtime.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
@@ -25,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", help="results folder (default: a fresh temporary one)")
+    ap.add_argument("--out", help="write the measurement as JSON here")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides")
     args = ap.parse_args()
     results = args.results or tempfile.mkdtemp(prefix="incumbent-xds-")
@@ -45,6 +52,15 @@ def main() -> int:
     print(f"runs: {jobs}, exit status {proc.returncode}")
     print(f"wall time: {wall:.1f} s, peak memory (child): {peak_mib:.0f} MiB, "
           f"CPUs: {os.cpu_count()}")  # fmt: skip
+    if args.out:
+        from incumbent.running.provenance import kit_git_state
+
+        facts = {"command": " ".join(cmd), "runs": jobs, "exit_status": proc.returncode,
+                 "wall_s": round(wall, 1), "peak_rss_mib_child": round(peak_mib),
+                 "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),
+                 "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                 "git": kit_git_state()}  # fmt: skip
+        Path(args.out).write_text(json.dumps(facts, indent=2) + "\n")
     return proc.returncode
 
 

@@ -42,6 +42,7 @@ def test_fit_with_validation_records_the_curve_and_stops_early(tmp_path):
     assert info["val_users"] == 2 and info["train_subjects"] == 4
     curve = info["learning_curve"]
     assert curve and all(0.0 <= h["val_eer"] <= 1.0 for h in curve)
+    assert all(np.isfinite(h["train_loss"]) for h in curve)  # mean loss since the last check
     assert info["best_val_eer"] == min(h["val_eer"] for h in curve)
     assert info["steps"] < 100  # patience 2 stopped it before 50 epochs x 2 steps
     png = tv.plot_learning_curve(curve, tmp_path / "curve.png", title="tiny")
