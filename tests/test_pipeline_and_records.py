@@ -99,3 +99,13 @@ def test_incompatible_baseline_is_a_clear_error(results_dir):
         IncompatibleInput, match="typenet takes free_text input.*provides fixed_text"
     ):
         run(compose_cfg(results_dir, "baseline=typenet"))
+
+
+def test_record_holds_the_git_state_from_before_the_run(results_dir, monkeypatch):
+    """A commit made while a long run is going must not be credited with its record."""
+    from incumbent.running import provenance
+
+    states = iter([{"sha": "before", "dirty": False}, {"sha": "after", "dirty": True}])
+    monkeypatch.setattr(provenance, "kit_git_state", lambda: next(states))
+    rec = run(compose_cfg(results_dir, "baseline=manhattan", "force=true"))
+    assert json.loads(Path(rec["_path"]).read_text())["git"] == {"sha": "before", "dirty": False}

@@ -65,6 +65,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     config = operating.strip_disabled(OmegaConf.to_container(cfg, resolve=True))
     origin = provenance.collect(config["baseline"])  # the kit's code and any outside code
     code_version = origin.code_version()
+    # the checkout's state when the code was loaded, not when the record is written: a
+    # commit made during a long run must not be credited with it
+    git = provenance.kit_git_state()
     if not cfg.get("force", False):  # resume rule: see incumbent/running/resume.py
         done = resume.find_done(cfg.paths.results_dir, dataset, protocol, cfg.baseline.name,
                                 records.config_hash(config), code_version)  # fmt: skip
@@ -108,7 +111,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "metrics": summary,
         "reported": reported_for(cfg, dataset.name, protocol),
         "per_subject": table.to_dict(orient="records"),
-        "git": provenance.kit_git_state(),
+        "git": git,
         "config": config,
         "config_hash": records.config_hash(config),
         "code_version": code_version,
