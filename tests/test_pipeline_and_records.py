@@ -103,9 +103,16 @@ def test_incompatible_baseline_is_a_clear_error(results_dir):
 
 def test_record_holds_the_git_state_from_before_the_run(results_dir, monkeypatch):
     """A commit made while a long run is going must not be credited with its record."""
-    from incumbent.running import provenance
+    from incumbent.running import pipeline, provenance
 
-    states = iter([{"sha": "before", "dirty": False}, {"sha": "after", "dirty": True}])
-    monkeypatch.setattr(provenance, "kit_git_state", lambda: next(states))
+    state = {"sha": "before", "dirty": False}
+    monkeypatch.setattr(provenance, "kit_git_state", lambda: dict(state))
+    per_subject = pipeline.metrics.per_subject
+
+    def commit_meanwhile(scores):  # runs after the scores exist, before the record
+        state.update(sha="after", dirty=True)
+        return per_subject(scores)
+
+    monkeypatch.setattr(pipeline.metrics, "per_subject", commit_meanwhile)
     rec = run(compose_cfg(results_dir, "baseline=manhattan", "force=true"))
     assert json.loads(Path(rec["_path"]).read_text())["git"] == {"sha": "before", "dirty": False}
