@@ -10,7 +10,7 @@ lowest validation EER and pass it as ``typenet.lr`` to ``experiment=typenet_aalt
 The committed sweep (``experiments/measurements/typenet_lr_sweep/``, quoted in papers.md):
 
     python experiments/typenet_lr_sweep.py --out experiments/measurements/typenet_lr_sweep \\
-        --lrs 0.05 0.01 0.003 0.001 --max-epochs 5 --steps 25 --val-every 25
+        --lrs 0.05 0.01 0.003 0.001 --max-epochs 6 --steps 50 --batch-size 170
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def main(argv=None) -> None:
     ap.add_argument("--lrs", type=float, nargs="+", default=[0.05, 0.01, 0.003, 0.001])
     ap.add_argument("--max-epochs", type=int, default=40)
     ap.add_argument("--steps", type=int, default=50, help="steps per epoch")
-    ap.add_argument("--batch-size", type=int, default=512)
+    ap.add_argument("--batch-size", type=int, default=170, help="triplets per batch")
     ap.add_argument("--val-fraction", type=float, default=0.1)
     ap.add_argument("--val-every", type=int, default=50)
     ap.add_argument("--patience", type=int, default=5)
