@@ -55,7 +55,7 @@ def main() -> int:
     if args.out:
         from incumbent.running.provenance import kit_git_state
 
-        facts = {"command": " ".join(cmd), "runs": jobs, "exit_status": proc.returncode,
+        facts = {"command": " ".join(["python", *cmd[1:]]),  # no machine path "runs": jobs, "exit_status": proc.returncode,
                  "wall_s": round(wall, 1), "peak_rss_mib_child": round(peak_mib),
                  "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),
                  "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -10,7 +10,8 @@ lowest validation EER and pass it as ``typenet.lr`` to ``experiment=typenet_aalt
 The committed sweep (``experiments/measurements/typenet_lr_sweep/``, quoted in papers.md):
 
     python experiments/typenet_lr_sweep.py --out experiments/measurements/typenet_lr_sweep \\
-        --lrs 0.05 0.01 0.003 0.001 --max-epochs 6 --steps 50 --batch-size 170
+        --lrs 0.05 0.01 0.003 0.001 --max-epochs 16 --steps 50 --batch-size 170 \\
+        --val-every 100 --patience 20
 """
 
 from __future__ import annotations
