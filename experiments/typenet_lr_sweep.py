@@ -55,30 +55,43 @@ def main(argv=None) -> None:
         cfg = compose("config", overrides=["dataset=aalto_136m", "protocol=typenet_open_set",
                                            f"paths.data_dir={data_dir}"])  # fmt: skip
     dataset, protocol = instantiate(cfg.dataset.loader), instantiate(cfg.protocol)
+    git = kit_git_state()  # when the code was loaded (a later commit must not be credited)
+    settings = {"batch_size": a.batch_size, "recurrent_dropout_group": a.rd_group,
+                "val_fraction": a.val_fraction, "val_every": a.val_every,
+                "val_patience": a.patience, "epochs": a.max_epochs,
+                "steps_per_epoch": a.steps, "accelerator": a.accelerator}  # fmt: skip
+    results = sweep(dataset, protocol, a.lrs, settings, Path(a.out))
+    for r in results:
+        r["git"] = git
+    (Path(a.out) / "lr_sweep.json").write_text(json.dumps(results, indent=2) + "\n")
+    best = min(results, key=lambda r: r["best_val_eer"])
+    print(f"chosen lr {best['lr']:g} (validation EER {best['best_val_eer']:.4f})")
+
+
+def sweep(dataset, protocol, lrs, settings: dict, out: Path) -> list[dict]:
+    """Train TypeNet once per learning rate on ``protocol``'s training participants (a
+    share held out as validation users); one learning-curve PNG per rate under ``out``."""
     train_ids, _, _ = protocol.split_subjects(dataset)
-    train = protocol._sequences(dataset.frame, train_ids, None)
+    train = protocol._sequences(dataset, train_ids, None)
     labels = np.repeat(np.arange(len(train_ids)), protocol.sessions)
-    out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     results = []
-    for lr in a.lrs:
+    for lr in lrs:
         t0 = time.perf_counter()
-        est = TypeNet(sequence_length=protocol.sequence_length, lr=lr, batch_size=a.batch_size,
-                      epochs=a.max_epochs, steps_per_epoch=a.steps, recurrent_dropout=0.2,
-                      recurrent_dropout_group=a.rd_group,
-                      val_fraction=a.val_fraction, val_every=a.val_every,
-                      val_patience=a.patience, accelerator=a.accelerator,
-                      progress=False).fit(train, labels)  # fmt: skip
-        info = {"lr": lr, "batch_size": a.batch_size, "recurrent_dropout_group": a.rd_group,
-                "val_fraction": a.val_fraction, **est.training_info_,
-                "wall_s": round(time.perf_counter() - t0, 1), "git": kit_git_state()}  # fmt: skip
+        est = TypeNet(sequence_length=protocol.sequence_length, lr=lr, recurrent_dropout=0.2,
+                      batch_size=settings["batch_size"], epochs=settings["epochs"],
+                      steps_per_epoch=settings["steps_per_epoch"],
+                      recurrent_dropout_group=settings["recurrent_dropout_group"],
+                      val_fraction=settings["val_fraction"], val_every=settings["val_every"],
+                      val_patience=settings["val_patience"],
+                      accelerator=settings["accelerator"], progress=False).fit(train, labels)  # fmt: skip
+        info = {"lr": lr, **settings, **est.training_info_,
+                "wall_s": round(time.perf_counter() - t0, 1)}  # fmt: skip
         tv.plot_learning_curve(info["learning_curve"], out / f"curve_lr{lr:g}.png", f"lr {lr:g}")
         results.append(info)
         print(f"lr {lr:g}: best validation EER {info['best_val_eer']:.4f} at step "
-              f"{info['best_step']} ({info['steps']} steps, {info['wall_s']} s)")  # fmt: skip
-    (out / "lr_sweep.json").write_text(json.dumps(results, indent=2))
-    best = min(results, key=lambda r: r["best_val_eer"])
-    print(f"chosen lr {best['lr']:g} (validation EER {best['best_val_eer']:.4f})")
+              f"{info['best_step']} ({info['steps']} steps, {info['wall_s']} s)", flush=True)  # fmt: skip
+    return results
 
 
 if __name__ == "__main__":
