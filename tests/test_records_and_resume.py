@@ -246,3 +246,17 @@ def test_find_by_path_by_prefix_and_refusals(tmp_path):
         records.find("2026", tmp_path)
     with pytest.raises(LookupError, match="no records match 'zzz'"):
         records.find("zzz", tmp_path)
+
+
+def test_atomic_write_gives_the_usual_file_mode(tmp_path):
+    """A promoted record must be readable like any other file (mkstemp alone makes 0600)."""
+    import os
+
+    from incumbent.running.records import atomic_write_bytes
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_bytes(tmp_path / "r.json", b"{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644
