@@ -11,7 +11,6 @@ pytest.importorskip("torch")
 pytest.importorskip("lightning")
 
 from incumbent.protocols.typenet_open_set import TypeNetOpenSet  # noqa: E402
-
 from tests.test_open_set_protocol import synthetic_free_text  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().parent.parent / "experiments" / "typenet_lr_sweep.py"
