@@ -10,10 +10,12 @@ triplets), contrastive (margin 1.5, balanced random pairs) or softmax (a linear 
 over the training participants on top of the embedding). Verification score = minus the
 mean Euclidean distance between the query embedding and the G gallery embeddings.
 
-Deviations: far fewer training participants (1,829 vs 68,000) and far fewer steps (CPU
-budget; see the record's ``run_info``); Adam at lr 1e-3 (our choice for stability at
-this scale); padded steps are masked (the state is carried through them, as a Keras
-``Masking`` layer would) rather than fed as zeros; recurrent dropout is a Bernoulli
+Deviations: far fewer training participants (1,829 vs 68,000, of which the recorded run
+holds 10 % out as validation users for early stopping, ``val_fraction``) and far fewer
+steps (CPU budget; see the record's ``run_info``); Adam at lr 1e-3, chosen by a sweep on
+the validation users (``experiments/typenet_lr_sweep.py``; the paper's 0.05 collapsed the
+embeddings there); padded steps are masked (the state is carried through them, as a
+Keras ``Masking`` layer would) rather than fed as zeros; recurrent dropout is a Bernoulli
 mask on the hidden state fixed over the sequence (Gal & Ghahramani), one per sequence as
 in Keras with ``recurrent_dropout_group=1`` (a step-by-step loop), or one per group of
 that many sequences with torch's fused kernel (about 5x faster on CPU at batch 512; the

@@ -81,3 +81,19 @@ def test_free_text_grid_block_is_fresh():
     assert free_text_report.regenerate(text, recs) == text, (
         "papers.md G x M block is stale: run `python -m incumbent.reports.free_text_report --write`"
     )
+
+
+def test_typenet_learning_curve_figure_exists_for_the_committed_grid():
+    """The committed TypeNet grid's learning curve (from its record) is drawn in docs/img."""
+    from incumbent.reports import free_text_report
+    from incumbent.running.records import iter_records
+
+    df = free_text_report.cells(list(iter_records(papers.ROOT / "incumbents")), "aalto_136m",
+                                "typenet_open_set")  # fmt: skip
+    typenet = df[df["baseline"] == "typenet"]
+    if typenet.empty or typenet["curve"].isna().all():
+        pytest.skip("no committed TypeNet record with a learning curve")
+    assert free_text_report.CURVE_PNG.exists(), (
+        "run `python -m incumbent.reports.free_text_report --write`"
+    )
+    assert "docs/img/typenet-learning-curve.png" in papers.PAPERS.read_text(encoding="utf-8")

@@ -21,6 +21,7 @@ committed grid after a new run, copy that run's record JSONs into
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 
@@ -114,11 +115,29 @@ def headline(df: pd.DataFrame, g: int = 5, m: int = 50) -> str:
     return f"At G = {g}, M = {m}, per-subject EER: {'; '.join(parts)}.\n" if parts else ""
 
 
+LR_SWEEP = ROOT / "experiments" / "measurements" / "typenet_lr_sweep" / "lr_sweep.json"
+
+
+def lr_sweep_line(path: Path = LR_SWEEP) -> str:
+    """The committed learning-rate sweep (experiments/typenet_lr_sweep.py) in one sentence."""
+    if not path.exists():
+        return ""
+    runs = json.loads(path.read_text(encoding="utf-8"))
+    parts = [f"{r['lr']:g}: {100 * r['best_val_eer']:.2f} % (step {r['best_step']})" for r in runs]
+    first = runs[0]
+    return (f"Learning-rate sweep (`{path.relative_to(ROOT).as_posix()}`; "
+            f"{first['val_users']} validation users held out of the training participants, "
+            f"{first['steps']} steps of {first['batch_size']} triplets per rate), best "
+            f"validation EER: {'; '.join(parts)}.\n")  # fmt: skip
+
+
 def render(args: str, recs) -> str:
     dataset, protocol = args.split()
     df = cells(list(recs), dataset, protocol)
     version = int(df["version"].iloc[0]) if not df.empty else None
     moves = (headline(df) + "\n" + lateral_moves(df)) if not df.empty else ""
+    if protocol == "typenet_open_set" and lr_sweep_line():
+        moves += "\n" + lr_sweep_line()
     return (
         f"_Generated from records (`{dataset}` / `{protocol}` v{version}) by "
         f"`incumbent.reports.free_text_report`; do not edit._\n\n{grid_markdown(df)}\n" + moves
