@@ -133,7 +133,7 @@ def evaluate_record(record_path: str | Path, results_dir: str | Path,
 
     from incumbent.data.cards import file_digest
     from incumbent.evaluation import metrics
-    from incumbent.running import records, resume
+    from incumbent.running import provenance, records
 
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -157,10 +157,10 @@ def evaluate_record(record_path: str | Path, results_dir: str | Path,
                      "guard_metrics": list(proto.guard_metrics)},
         "derived_from": {"run_id": src["run_id"], "scores_sha256": src["scores"]["sha256"],
                          "protocol_config": yaml_path.name},
-        "git": records.git_state(),
+        "git": provenance.kit_git_state(),  # as run.py's records: an installed kit has none
         "config": config,
         "config_hash": records.config_hash(config),
-        "code_version": resume.code_version(),
+        "code_version": provenance.kit_code_version(),
         "command": records.command_line(),
         "versions": records.versions(),
         "started": started,
