@@ -102,16 +102,23 @@ def plot_learning_curve(history: list[dict], path: str | Path, title: str = "") 
     import matplotlib.pyplot as plt
 
     steps = [h["step"] for h in history]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(steps, [100 * h["val_eer"] for h in history], "o-", label="validation EER %")
+    eer = [100 * h["val_eer"] for h in history]
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ax.plot(steps, eer, "o-", ms=3, color="tab:blue", label="validation EER %")
+    best = int(np.argmin(eer))
+    ax.axvline(steps[best], ls=":", color="tab:blue", lw=1)
+    ax.annotate(f"best {eer[best]:.2f} % at step {steps[best]}", (steps[best], eer[best]),
+                xytext=(-10, 25), textcoords="offset points", ha="right", fontsize=8,
+                arrowprops={"arrowstyle": "->", "lw": 0.8})  # fmt: skip
     ax.set_xlabel("training step")
-    ax.set_ylabel("validation EER %")
+    ax.set_ylabel("validation EER %", color="tab:blue")
     loss = [h["train_loss"] for h in history]
     if any(v is not None for v in loss):
         twin = ax.twinx()
-        twin.plot(steps, [np.nan if v is None else v for v in loss], "s--", color="grey",
-                  label="train loss")  # fmt: skip
-        twin.set_ylabel("train loss (mean since last check)")
+        twin.plot(steps, [np.nan if v is None else v for v in loss], "-", lw=1.2,
+                  color="tab:orange", label="train loss")  # fmt: skip
+        twin.set_ylabel("train loss (mean since last check)", color="tab:orange")
+    ax.grid(alpha=0.3)
     ax.set_title(title)
     fig.tight_layout()
     path = Path(path)

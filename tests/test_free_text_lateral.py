@@ -22,5 +22,13 @@ def test_lateral_move_needs_an_eer_win_and_a_guard_loss_beyond_tolerance():
     assert "in 1 of them" in text and text.rstrip().endswith("wins: G = 1 M = 30.")
 
 
+def test_no_lateral_move_is_said_plainly():
+    df = _cells([("typenet", 1, 30, 0.20, 0.50), ("gunetti_picardi_a", 1, 30, 0.30, 0.85)])
+    assert lateral_moves(df).endswith("in 1 of 1 cells; in none of them is gunetti_picardi_a's "
+                                      "global FNMR at FMR 1 % lower by more than the gate's "
+                                      "guard tolerance (0.01), so by the kit's own rule none is a "
+                                      "lateral move.\n")  # fmt: skip
+
+
 def test_no_shared_cells_no_sentence():
     assert lateral_moves(_cells([("typenet", 1, 30, 0.2, 0.9)])) == ""

@@ -97,3 +97,20 @@ def test_typenet_learning_curve_figure_exists_for_the_committed_grid():
         "run `python -m incumbent.reports.free_text_report --write`"
     )
     assert "docs/img/typenet-learning-curve.png" in papers.PAPERS.read_text(encoding="utf-8")
+
+
+def test_typenet_prose_quotes_the_committed_headline_cell():
+    """The G = 5, M = 50 EER written in the typenet2021 prose is the committed record's."""
+    from incumbent.reports import free_text_report
+    from incumbent.running.records import iter_records
+
+    df = free_text_report.cells(list(iter_records(papers.ROOT / "incumbents")), "aalto_136m",
+                                "typenet_open_set")  # fmt: skip
+    cell = df[(df["baseline"] == "typenet") & (df["G"] == 5) & (df["M"] == 50)]
+    if cell.empty:
+        pytest.skip("no committed TypeNet grid")
+    eer = 100 * float(cell["eer"].iloc[0])
+    text = papers.PAPERS.read_text(encoding="utf-8")
+    section = text[text.index("## typenet2021") : text.index("<!-- BEGIN GENERATED-FREE-TEXT")]
+    assert f"**{eer:.2f} %**" in section
+    assert f"**Gap** ({eer - 2.2:.1f} points at G = 5, M = 50)" in section

@@ -99,11 +99,15 @@ def lateral_moves(df: pd.DataFrame, challenger: str = "typenet",
     wins = both[both["eer_c"] < both["eer_i"]]
     lateral = wins[wins["fnmr1_c"] - wins["fnmr1_i"] > DEFAULT_TOLERANCE + 1e-12]
     cells_ = ", ".join(f"G = {g} M = {m}" for g, m in zip(lateral["G"], lateral["M"], strict=True))
-    return (f"**{challenger}** has the lower per-subject EER than **{incumbent}** in "
-            f"{len(wins)} of {len(both)} cells; in {len(lateral)} of them {incumbent}'s global "
-            f"FNMR at FMR 1 % is lower by more than the gate's guard tolerance "
-            f"({DEFAULT_TOLERANCE:g}), so by the kit's own rule those are lateral moves, not "
-            f"wins{': ' + cells_ if cells_ else ''}.\n")  # fmt: skip
+    head = (f"**{challenger}** has the lower per-subject EER than **{incumbent}** in "
+            f"{len(wins)} of {len(both)} cells")  # fmt: skip
+    fnmr = f"{incumbent}'s global FNMR at FMR 1 %"
+    beyond = f"lower by more than the gate's guard tolerance ({DEFAULT_TOLERANCE:g})"
+    if lateral.empty:
+        return (f"{head}; in none of them is {fnmr} {beyond}, so by the kit's own rule none "
+                f"is a lateral move.\n")  # fmt: skip
+    return (f"{head}; in {len(lateral)} of them {fnmr} is {beyond}, so by the kit's own rule "
+            f"those are lateral moves, not wins: {cells_}.\n")  # fmt: skip
 
 
 def headline(df: pd.DataFrame, g: int = 5, m: int = 50) -> str:
