@@ -164,13 +164,9 @@ def _load(ref, sources: list[Path], every) -> dict[str, Any]:
 
     if isinstance(ref, dict):
         return ref
-    p = Path(ref)
-    if p.suffix == ".json" and p.exists():
-        return records.read(p)
-    hits = [r for r in every() if r["run_id"].startswith(str(ref))]
-    if len(hits) != 1:
-        raise LookupError(f"{len(hits)} records match {ref!r} in {[str(s) for s in sources]}")
-    return hits[0]
+    if Path(str(ref)).suffix == ".json" and Path(str(ref)).exists():
+        return records.read(Path(ref))  # a path needs no search of the sources
+    return records.lookup(str(ref), every(), f"in {[str(s) for s in sources]}")
 
 
 def compare(record, against=None, *, records_dirs: list[str | Path] | None = None,

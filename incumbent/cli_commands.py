@@ -27,16 +27,7 @@ def sources(args) -> list[Path]:
 
 def resolve(ref: str, recs: list[dict]) -> dict:
     """A record by path, or by run id / unique run-id prefix among ``recs``."""
-    p = Path(ref)
-    if p.suffix == ".json" and p.exists():
-        return records.read(p)
-    hits = [r for r in recs if r["run_id"].startswith(ref)]
-    if len(hits) == 1:
-        return hits[0]
-    if not hits:
-        raise LookupError(f"no record with run id or path {ref!r} (searched {len(recs)} records)")
-    ids = ", ".join(sorted(r["run_id"] for r in hits)[:5])
-    raise LookupError(f"{ref!r} matches {len(hits)} records ({ids}...): give a longer prefix")
+    return records.lookup(ref, recs, f"(searched {len(recs)} records)")
 
 
 def resolve_against(args, challenger: dict, recs: list[dict], refs) -> list[dict]:

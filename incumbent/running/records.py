@@ -176,18 +176,28 @@ def iter_records(*roots: str | Path):
         yield from integrity.iter_valid(root)
 
 
-def find(run_id_or_path: str, *roots: str | Path) -> dict[str, Any]:
-    """A record by path, or by run id (or unique prefix) under ``roots``."""
-    p = Path(run_id_or_path)
+def lookup(ref: str, candidates, where: str = "") -> dict[str, Any]:
+    """A record by path, or by run id (or unique run-id prefix) among ``candidates`` (an
+    iterable of records, read only when ``ref`` is not a path). The one lookup rule of the
+    CLI (``cli_commands.resolve``), the API (``api._load``) and :func:`find`."""
+    p = Path(ref)
     if p.suffix == ".json" and p.exists():
         return read(p)
-    hits = [r for r in iter_records(*roots) if r["run_id"].startswith(run_id_or_path)]
-    if len(hits) != 1:
-        where = ", ".join(str(r) for r in roots)
-        raise LookupError(
-            f"{'no' if not hits else len(hits)} records match {run_id_or_path!r} under {where}"
-        )
-    return hits[0]
+    hits = [r for r in candidates if r["run_id"].startswith(str(ref))]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        raise LookupError(f"no records match {str(ref)!r} {where}".rstrip())
+    ids = ", ".join(sorted(r["run_id"] for r in hits)[:5])
+    raise LookupError(
+        f"{len(hits)} records match {str(ref)!r} {where} ({ids}...): give a longer prefix"
+    )
+
+
+def find(run_id_or_path: str, *roots: str | Path) -> dict[str, Any]:
+    """A record by path, or by run id (or unique prefix) under ``roots``."""
+    return lookup(run_id_or_path, iter_records(*roots),
+                  f"under {', '.join(str(r) for r in roots)}")  # fmt: skip
 
 
 def command_line() -> str:
