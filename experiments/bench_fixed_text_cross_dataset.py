@@ -38,6 +38,9 @@ def main() -> int:
     env = {**os.environ, "INCUMBENT_RESULTS": str(results)}
     cmd = [sys.executable, "run.py", "experiment=fixed_text_cross_dataset", "force=true",
            *args.overrides]  # fmt: skip
+    from incumbent.running.provenance import kit_git_state
+
+    git = kit_git_state()  # before the run: a commit made meanwhile must not be credited
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -53,13 +56,12 @@ def main() -> int:
     print(f"wall time: {wall:.1f} s, peak memory (child): {peak_mib:.0f} MiB, "
           f"CPUs: {os.cpu_count()}")  # fmt: skip
     if args.out:
-        from incumbent.running.provenance import kit_git_state
-
-        facts = {"command": " ".join(["python", *cmd[1:]]),  # no machine path "runs": jobs, "exit_status": proc.returncode,
+        facts = {"command": " ".join(["python", *cmd[1:]]),  # no machine path
+                 "runs": jobs, "exit_status": proc.returncode,
                  "wall_s": round(wall, 1), "peak_rss_mib_child": round(peak_mib),
                  "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),
                  "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                 "git": kit_git_state()}  # fmt: skip
+                 "git": git}  # fmt: skip
         Path(args.out).write_text(json.dumps(facts, indent=2) + "\n")
     return proc.returncode
 
