@@ -70,7 +70,8 @@ def main(argv=None) -> None:
 
 def sweep(dataset, protocol, lrs, settings: dict, out: Path) -> list[dict]:
     """Train TypeNet once per learning rate on ``protocol``'s training participants (a
-    share held out as validation users); one learning-curve PNG per rate under ``out``."""
+    share held out as validation users); one learning-curve PNG per rate under ``out``.
+    ``settings``: TypeNet parameters (batch_size, epochs, val_fraction, ...)."""
     train_ids, _, _ = protocol.split_subjects(dataset)
     train = protocol._sequences(dataset, train_ids, None)
     labels = np.repeat(np.arange(len(train_ids)), protocol.sessions)
@@ -78,13 +79,9 @@ def sweep(dataset, protocol, lrs, settings: dict, out: Path) -> list[dict]:
     results = []
     for lr in lrs:
         t0 = time.perf_counter()
+        # settings' keys are TypeNet's own parameter names
         est = TypeNet(sequence_length=protocol.sequence_length, lr=lr, recurrent_dropout=0.2,
-                      batch_size=settings["batch_size"], epochs=settings["epochs"],
-                      steps_per_epoch=settings["steps_per_epoch"],
-                      recurrent_dropout_group=settings["recurrent_dropout_group"],
-                      val_fraction=settings["val_fraction"], val_every=settings["val_every"],
-                      val_patience=settings["val_patience"],
-                      accelerator=settings["accelerator"], progress=False).fit(train, labels)  # fmt: skip
+                      progress=False, **settings).fit(train, labels)  # fmt: skip
         info = {"lr": lr, **settings, **est.training_info_,
                 "wall_s": round(time.perf_counter() - t0, 1)}  # fmt: skip
         tv.plot_learning_curve(info["learning_curve"], out / f"curve_lr{lr:g}.png", f"lr {lr:g}")
