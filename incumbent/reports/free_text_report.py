@@ -39,6 +39,7 @@ def cells(recs, dataset: str, protocol: str) -> pd.DataFrame:
         if r["dataset"]["name"] != dataset or r["protocol"]["name"] != protocol:
             continue
         p, m, info = r["protocol"]["params"], r["metrics"], r.get("run_info") or {}
+        estimator = ((r.get("config") or {}).get("baseline") or {}).get("estimator") or {}
         rows.append({
             "version": int(r["protocol"]["version"]), "baseline": r["baseline"],
             "G": int(p["gallery_size"]), "M": int(p["sequence_length"]), "run_id": r["run_id"],
@@ -48,7 +49,7 @@ def cells(recs, dataset: str, protocol: str) -> pd.DataFrame:
             "n_eval": info.get("n_eval_subjects", p.get("n_eval")),
             "epochs": info.get("epochs"), "steps": info.get("steps"),
             "device": info.get("device"), "train_s": info.get("train_wall_time_s"),
-            "lr": (r.get("config") or {}).get("baseline", {}).get("estimator", {}).get("lr"), "best_step": info.get("best_step"),
+            "lr": estimator.get("lr"), "best_step": info.get("best_step"),
             "best_val_eer": info.get("best_val_eer"), "val_users": info.get("val_users"),
             "curve": info.get("learning_curve"),
         })  # fmt: skip
@@ -140,8 +141,8 @@ def render(args: str, recs) -> str:
     df = cells(list(recs), dataset, protocol)
     version = int(df["version"].iloc[0]) if not df.empty else None
     moves = (headline(df) + "\n" + lateral_moves(df)) if not df.empty else ""
-    if protocol == "typenet_open_set" and lr_sweep_line():
-        moves += "\n" + lr_sweep_line()
+    sweep = lr_sweep_line() if protocol == "typenet_open_set" else ""
+    moves += "\n" + sweep if sweep else ""
     return (
         f"_Generated from records (`{dataset}` / `{protocol}` v{version}) by "
         f"`incumbent.reports.free_text_report`; do not edit._\n\n{grid_markdown(df)}\n" + moves
@@ -151,12 +152,12 @@ def render(args: str, recs) -> str:
 CURVE_PNG = ROOT / "docs" / "img" / "typenet-learning-curve.png"
 
 
-def draw_learning_curve(recs, dataset: str, protocol: str, path: Path = CURVE_PNG) -> Path | None:
-    """The learning curve stored in the newest TypeNet record (validation EER and training
-    loss against the step), drawn with ``typenet_validation.plot_learning_curve``."""
+def draw_learning_curve(df: pd.DataFrame, dataset: str, path: Path = CURVE_PNG) -> Path | None:
+    """The learning curve stored in the newest TypeNet record of ``df`` (:func:`cells`):
+    validation EER and training loss against the step, drawn with
+    ``typenet_validation.plot_learning_curve``."""
     from incumbent.baselines.typenet_validation import plot_learning_curve
 
-    df = cells(list(recs), dataset, protocol)
     df = df[(df["baseline"] == "typenet") & df["curve"].notna()] if not df.empty else df
     if df.empty:
         return None
@@ -184,11 +185,12 @@ def main(argv=None) -> None:
     ap.add_argument("--write", action="store_true", help="regenerate papers.md's blocks")
     a = ap.parse_args(argv)
     recs = list(iter_records(*[r for r in a.roots if Path(r).exists()]))
-    print(grid_markdown(cells(recs, a.dataset, a.protocol)))
+    df = cells(recs, a.dataset, a.protocol)
+    print(grid_markdown(df))
     if a.write:
         papers = ROOT / "papers.md"
         papers.write_text(regenerate(papers.read_text(encoding="utf-8"), recs), encoding="utf-8")
-        png = draw_learning_curve(recs, a.dataset, a.protocol)
+        png = draw_learning_curve(df, a.dataset)
         print(f"learning curve: {png}" if png else "no TypeNet record with a learning curve")
 
 
