@@ -164,9 +164,7 @@ def _load(ref, sources: list[Path], every) -> dict[str, Any]:
 
     if isinstance(ref, dict):
         return ref
-    if Path(str(ref)).suffix == ".json" and Path(str(ref)).exists():
-        return records.read(Path(ref))  # a path needs no search of the sources
-    return records.lookup(str(ref), every(), f"in {[str(s) for s in sources]}")
+    return records.lookup(str(ref), every, f"in {[str(s) for s in sources]}")
 
 
 def compare(record, against=None, *, records_dirs: list[str | Path] | None = None,

@@ -27,7 +27,7 @@ def sources(args) -> list[Path]:
 
 def resolve(ref: str, recs: list[dict]) -> dict:
     """A record by path, or by run id / unique run-id prefix among ``recs``."""
-    return records.lookup(ref, recs, f"(searched {len(recs)} records)")
+    return records.lookup(ref, lambda: recs, f"(searched {len(recs)} records)")
 
 
 def resolve_against(args, challenger: dict, recs: list[dict], refs) -> list[dict]:

@@ -177,13 +177,13 @@ def iter_records(*roots: str | Path):
 
 
 def lookup(ref: str, candidates, where: str = "") -> dict[str, Any]:
-    """A record by path, or by run id (or unique run-id prefix) among ``candidates`` (an
-    iterable of records, read only when ``ref`` is not a path). The one lookup rule of the
-    CLI (``cli_commands.resolve``), the API (``api._load``) and :func:`find`."""
+    """A record by path, or by run id (or unique run-id prefix) among ``candidates()`` (a
+    callable giving the records, called only when ``ref`` is not a path). The one lookup
+    rule of the CLI (``cli_commands.resolve``), the API (``api._load``) and :func:`find`."""
     p = Path(ref)
     if p.suffix == ".json" and p.exists():
         return read(p)
-    hits = [r for r in candidates if r["run_id"].startswith(str(ref))]
+    hits = [r for r in candidates() if r["run_id"].startswith(str(ref))]
     if len(hits) == 1:
         return hits[0]
     if not hits:
@@ -196,7 +196,7 @@ def lookup(ref: str, candidates, where: str = "") -> dict[str, Any]:
 
 def find(run_id_or_path: str, *roots: str | Path) -> dict[str, Any]:
     """A record by path, or by run id (or unique prefix) under ``roots``."""
-    return lookup(run_id_or_path, iter_records(*roots),
+    return lookup(run_id_or_path, lambda: iter_records(*roots),
                   f"under {', '.join(str(r) for r in roots)}")  # fmt: skip
 
 
