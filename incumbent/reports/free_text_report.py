@@ -29,6 +29,7 @@ import pandas as pd
 
 from incumbent import ROOT
 from incumbent.gate.compare import DEFAULT_TOLERANCE
+from incumbent.reports.papers import rewrite_page
 from incumbent.running.records import iter_records
 
 
@@ -188,8 +189,7 @@ def main(argv=None) -> None:
     df = cells(recs, a.dataset, a.protocol)
     print(grid_markdown(df))
     if a.write:
-        papers = ROOT / "papers.md"
-        papers.write_text(regenerate(papers.read_text(encoding="utf-8"), recs), encoding="utf-8")
+        rewrite_page(ROOT / "papers.md", lambda text: regenerate(text, recs))
         png = draw_learning_curve(df, a.dataset)
         print(f"learning curve: {png}" if png else "no TypeNet record with a learning curve")
 

@@ -17,7 +17,6 @@ committed incumbent. A block is::
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ import pandas as pd
 
 from incumbent import ROOT
 from incumbent.gate.leaderboard import load
+from incumbent.reports.papers import rewrite_page
 
 RECORDS = ROOT / "experiments" / "operating_points" / "records"
 PAGE = ROOT / "docs" / "operating-points.md"
@@ -193,14 +193,8 @@ def refresh(page: Path = PAGE, root: Path = RECORDS, check: bool = False,
             recs: list[dict] | None = None) -> str | None:  # fmt: skip
     """Rewrite the page's blocks; with ``check``, return a diff when stale (no write).
     ``recs``: the records of ``root`` when the caller has already loaded them."""
-    text = page.read_text()
-    new = regenerate(text, load([root]) if recs is None else recs)
-    if new == text:
-        return None
-    if not check:
-        page.write_text(new)
-    return "".join(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
-                                        f"{page} (on disk)", f"{page} (from records)"))  # fmt: skip
+    return rewrite_page(page, lambda text: regenerate(text, load([root]) if recs is None
+                                                      else recs), check)  # fmt: skip
 
 
 def main(argv=None) -> int:

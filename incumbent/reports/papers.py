@@ -72,18 +72,19 @@ def refresh(path: Path = PAPERS, committed: Path = COMMITTED, check: bool = Fals
             recs: list[dict] | None = None) -> str | None:  # fmt: skip
     """Rewrite ``path``'s generated blocks; with ``check``, return a diff when stale (no write).
     ``recs``: the records of ``committed`` when the caller has already loaded them."""
+    return rewrite_page(path, lambda text: regenerate(text, load([committed]) if recs is None
+                                                      else recs), check)  # fmt: skip
+
+
+def rewrite_page(path: Path, regenerate_text, check: bool = False) -> str | None:
+    """``regenerate_text(text)`` applied to ``path``: ``None`` when the page is already fresh,
+    else the unified diff (on disk -> from records), and the page is rewritten unless
+    ``check``. Every generated page (papers.md, README.md, docs/) goes through here."""
     text = path.read_text()
-    new = regenerate(text, load([committed]) if recs is None else recs)
+    new = regenerate_text(text)
     if new == text:
         return None
-    diff = "".join(
-        difflib.unified_diff(
-            text.splitlines(True),
-            new.splitlines(True),
-            f"{path} (on disk)",
-            f"{path} (from records)",
-        )
-    )
     if not check:
         path.write_text(new)
-    return diff
+    return "".join(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
+                                        f"{path} (on disk)", f"{path} (from records)"))  # fmt: skip
