@@ -68,8 +68,11 @@ def build_module(sequence_length, hidden, dropout, recurrent_dropout, loss, marg
             super().__init__()
             self.lstm = nn.LSTM(n_in, n_hidden, batch_first=True)
 
+        def run(self, x):
+            return self.lstm(x)[0]
+
         def forward(self, x, mask):
-            seq, _ = self.lstm(x)
+            seq = self.run(x)
             last = mask.sum(dim=1) - 1
             return seq, seq[torch.arange(x.shape[0], device=x.device), last]
 
@@ -82,18 +85,16 @@ def build_module(sequence_length, hidden, dropout, recurrent_dropout, loss, marg
             super().__init__(n_in, n_hidden)
             self.rec_dropout, self.group = rec_dropout, group
 
-        def forward(self, x, mask):
+        def run(self, x):
             if not self.training:
-                return super().forward(x, mask)
+                return super().run(x)
             lstm, keep = self.lstm, 1.0 - self.rec_dropout
             outs = []
             for xs in x.split(self.group):
                 drop = torch.bernoulli(xs.new_full((lstm.hidden_size,), keep)) / keep
                 weights = {"weight_hh_l0": lstm.weight_hh_l0 * drop[None, :]}
                 outs.append(torch.func.functional_call(lstm, weights, (xs,))[0])
-            seq = torch.cat(outs)
-            last = mask.sum(dim=1) - 1
-            return seq, seq[torch.arange(x.shape[0], device=x.device), last]
+            return torch.cat(outs)
 
     def layer(n_in):
         if recurrent_dropout > 0 and recurrent_dropout_group > 1:
