@@ -83,16 +83,23 @@ def test_free_text_grid_block_is_fresh():
     )
 
 
-def test_typenet_learning_curve_figure_exists_for_the_committed_grid():
-    """The committed TypeNet grid's learning curve (from its record) is drawn in docs/img."""
+def _committed_typenet_grid():
+    """The committed TypeNet G x M cells (they are committed: their absence is a failure)."""
     from incumbent.reports import free_text_report
     from incumbent.running.records import iter_records
 
     df = free_text_report.cells(list(iter_records(papers.ROOT / "incumbents")), "aalto_136m",
                                 "typenet_open_set")  # fmt: skip
-    typenet = df[df["baseline"] == "typenet"]
-    if typenet.empty or typenet["curve"].isna().all():
-        pytest.skip("no committed TypeNet record with a learning curve")
+    typenet = df[df["baseline"] == "typenet"] if not df.empty else df
+    assert not typenet.empty, "no committed TypeNet grid under incumbents/aalto_136m/"
+    return typenet
+
+
+def test_typenet_learning_curve_figure_exists_for_the_committed_grid():
+    """The committed TypeNet grid's learning curve (from its record) is drawn in docs/img."""
+    from incumbent.reports import free_text_report
+
+    assert _committed_typenet_grid()["curve"].notna().all()
     assert free_text_report.CURVE_PNG.exists(), (
         "run `python -m incumbent.reports.free_text_report --write`"
     )
@@ -101,14 +108,9 @@ def test_typenet_learning_curve_figure_exists_for_the_committed_grid():
 
 def test_typenet_prose_quotes_the_committed_headline_cell():
     """The G = 5, M = 50 EER written in the typenet2021 prose is the committed record's."""
-    from incumbent.reports import free_text_report
-    from incumbent.running.records import iter_records
-
-    df = free_text_report.cells(list(iter_records(papers.ROOT / "incumbents")), "aalto_136m",
-                                "typenet_open_set")  # fmt: skip
-    cell = df[(df["baseline"] == "typenet") & (df["G"] == 5) & (df["M"] == 50)]
-    if cell.empty:
-        pytest.skip("no committed TypeNet grid")
+    grid = _committed_typenet_grid()
+    cell = grid[(grid["G"] == 5) & (grid["M"] == 50)]
+    assert len(cell) == 1
     eer = 100 * float(cell["eer"].iloc[0])
     text = papers.PAPERS.read_text(encoding="utf-8")
     section = text[text.index("## typenet2021") : text.index("<!-- BEGIN GENERATED-FREE-TEXT")]
