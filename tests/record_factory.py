@@ -128,3 +128,14 @@ def valid_record_files(results) -> list[dict]:
         assert resume.scores_intact(rec), f"{path}: scores missing or corrupt"
         out.append(rec)
     return out
+
+
+def assert_lateral_move(verdict, metric: str) -> None:
+    """The gate's lateral move: a WIN on the primary metric, ``metric`` alone regressing,
+    exit 3, and the rendered verdict saying so."""
+    from incumbent.gate import compare as cmp
+
+    assert verdict.versus[0].outcome == "WIN"
+    assert {g.metric for _, g in verdict.regressions} == {metric}
+    assert verdict.exit_code == cmp.EXIT_LATERAL
+    assert "REGRESSES" in cmp.render(verdict)

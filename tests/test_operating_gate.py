@@ -4,7 +4,7 @@ loses at the a-priori threshold; leaderboard and cite show the guards with inter
 from __future__ import annotations
 
 import numpy as np
-from record_factory import eer_record
+from record_factory import assert_lateral_move, eer_record
 
 from incumbent.gate import compare as cmp
 from incumbent.gate import leaderboard as lb
@@ -41,12 +41,7 @@ def _pair(ch_hter: float, ch_rank1: float = 0.50):
 
 def test_wins_eer_but_regresses_hter_is_a_lateral_move():
     challenger, incumbent = _pair(ch_hter=0.16)
-    c = cmp.compare(challenger, [incumbent])
-    assert c.versus[0].outcome == "WIN"
-    flagged = {g.metric for _, g in c.regressions}
-    assert flagged == {"hter_eval_eer_global"}
-    assert c.exit_code == cmp.EXIT_LATERAL
-    assert "REGRESSES" in cmp.render(c)
+    assert_lateral_move(cmp.compare(challenger, [incumbent]), "hter_eval_eer_global")
 
 
 def test_same_hter_passes_and_rank1_is_higher_is_better():
