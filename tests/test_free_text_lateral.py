@@ -1,9 +1,10 @@
-"""The generated lateral-move sentence of the free-text G x M block (reports/free_text_report)."""
+"""The generated sentences of the free-text G x M block (reports/free_text_report)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from incumbent.reports import free_text_report
 from incumbent.reports.free_text_report import lateral_moves
 
 
@@ -32,3 +33,18 @@ def test_no_lateral_move_is_said_plainly():
 
 def test_no_shared_cells_no_sentence():
     assert lateral_moves(_cells([("typenet", 1, 30, 0.2, 0.9)])) == ""
+
+
+def _trained(steps: int) -> pd.Series:
+    return pd.Series({"steps": steps, "epochs": 300, "steps_per_epoch": 50, "val_patience": 10})
+
+
+def test_training_sentence_says_what_ended_training():
+    """``epochs`` in a record is the cap; fewer steps than the cap means the patience rule."""
+    assert (
+        free_text_report._training_run(_trained(15000))
+        == "trained 300 epochs (15000 steps, the cap)"
+    )
+    stopped = free_text_report._training_run(_trained(9800))
+    assert stopped.startswith("trained 9800 steps, stopped by the patience rule (10 checks")
+    assert "cap 300 x 50 = 15000 steps" in stopped

@@ -50,7 +50,8 @@ def cells(recs, dataset: str, protocol: str) -> pd.DataFrame:
             "n_eval": info.get("n_eval_subjects", p.get("n_eval")),
             "epochs": info.get("epochs"), "steps": info.get("steps"),
             "device": info.get("device"), "train_s": info.get("train_wall_time_s"),
-            "lr": estimator.get("lr"), "best_step": info.get("best_step"),
+            "lr": estimator.get("lr"), "steps_per_epoch": estimator.get("steps_per_epoch"),
+            "val_patience": info.get("val_patience"), "best_step": info.get("best_step"),
             "best_val_eer": info.get("best_val_eer"), "val_users": info.get("val_users"),
             "curve": info.get("learning_curve"),
         })  # fmt: skip
@@ -78,8 +79,7 @@ def grid_markdown(df: pd.DataFrame) -> str:
         first = sub.iloc[0]
         facts = f"{int(first['n_train'])} training / {int(first['n_eval'])} evaluation participants"
         if pd.notna(first["device"]):
-            facts += (f"; trained {int(first['epochs'])} epochs ({int(first['steps'])} steps) on "
-                      f"{first['device']} in {first['train_s']:.0f} s")  # fmt: skip
+            facts += f"; {_training_run(first)} on {first['device']} in {first['train_s']:.0f} s"
         if pd.notna(first.get("best_val_eer")):
             facts += (f"; weights of step {int(first['best_step'])}, the best validation EER "
                       f"({100 * first['best_val_eer']:.2f} % on {int(first['val_users'])} held-out "
@@ -87,6 +87,19 @@ def grid_markdown(df: pd.DataFrame) -> str:
         out.append(f"**{name}** — {facts}. EER % per-subject mean (global):\n\n"
                    + body.to_markdown() + "\n")  # fmt: skip
     return "\n".join(out)
+
+
+def _training_run(first) -> str:
+    """How long the model trained and what ended it: the step cap or the patience rule
+    (``epochs`` in the record is the cap, ``steps`` what ran)."""
+    steps, epochs = int(first["steps"]), int(first["epochs"])
+    spe = first.get("steps_per_epoch")
+    if pd.isna(spe) or pd.isna(first.get("val_patience")) or steps >= epochs * int(spe):
+        return f"trained {epochs} epochs ({steps} steps, the cap)"
+    return (
+        f"trained {steps} steps, stopped by the patience rule ({int(first['val_patience'])} "
+        f"checks without a new best; cap {epochs} x {int(spe)} = {epochs * int(spe)} steps)"
+    )
 
 
 def lateral_moves(df: pd.DataFrame, challenger: str = "typenet",
