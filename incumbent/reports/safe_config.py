@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from incumbent import ROOT
+from incumbent.running.provenance import target_paths
 
 ESTIMATOR_PACKAGES = ("sklearn.", "baselines.", "incumbent.baselines.")
 
@@ -78,25 +79,9 @@ def allowed(target: Any) -> bool:
     return isinstance(target, str) and (target in kit_targets() or _is_estimator_class(target))
 
 
-def targets(config: Any, where: str = "") -> list[tuple[str, Any]]:
-    """``(config path, target)`` of every ``_target_`` in a nested config."""
-    out = []
-    if isinstance(config, dict):
-        for k, v in config.items():
-            path = f"{where}.{k}" if where else str(k)
-            if k == "_target_":
-                out.append((path, v))
-            else:
-                out += targets(v, path)
-    elif isinstance(config, list):
-        for k, v in enumerate(config):
-            out += targets(v, f"{where}[{k}]")
-    return out
-
-
 def check(config: dict, run_id: str = "record") -> None:
     """Raise :class:`UnsafeConfig` naming the first target outside the allow-list."""
-    for path, target in targets(config):
+    for path, target in target_paths(config):
         if not allowed(target):
             raise UnsafeConfig(
                 f"{run_id}: refusing to rebuild it: its config sets {path} = {target!r}, which "

@@ -64,19 +64,26 @@ def kit_code_version() -> str | None:
     return f"incumbent-{incumbent.__version__}+files.{_installed_kit_digest()}"
 
 
+def target_paths(config: Any, where: str = "") -> list[tuple[str, Any]]:
+    """``(config path, value)`` of every ``_target_`` key in a nested config, in document
+    order (the value as stored: a record's config is data and may hold anything)."""
+    out = []
+    if isinstance(config, dict):
+        for k, v in config.items():
+            path = f"{where}.{k}" if where else str(k)
+            if k == "_target_":
+                out.append((path, v))
+            else:
+                out += target_paths(v, path)
+    elif isinstance(config, list | tuple):
+        for k, v in enumerate(config):
+            out += target_paths(v, f"{where}[{k}]")
+    return out
+
+
 def targets(node: Any) -> list[str]:
     """Every ``_target_`` string in a (nested) config, in document order."""
-    out: list[str] = []
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == "_target_" and isinstance(v, str):
-                out.append(v)
-            else:
-                out += targets(v)
-    elif isinstance(node, list | tuple):
-        for v in node:
-            out += targets(v)
-    return out
+    return [v for _, v in target_paths(node) if isinstance(v, str)]
 
 
 def module_of(target: str) -> str | None:
