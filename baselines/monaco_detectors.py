@@ -8,6 +8,9 @@ protocol applies: ``"mad"`` (each column divided by its mean absolute deviation 
 every sample of the data set: the paper's scaled Manhattan, unlike Killourhy & Maxion's
 per-user training MAD) or ``"minmax"`` (global min-max per column, before the one-class
 SVM). A detector's ``decision_function`` is its score where it has one.
+
+Reproduced: every published U-ACC (Table 2) and U-EER (Table 3) cell of the three
+detectors on all six data sets, mean and sd within 0.002 (committed records; papers.md).
 """
 
 from __future__ import annotations
