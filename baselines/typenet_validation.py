@@ -14,11 +14,14 @@ record's ``run_info`` and :func:`plot_learning_curve` draws it.
 from __future__ import annotations
 
 import copy
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from incumbent.evaluation import metrics
+
+log = logging.getLogger(__name__)  # one line per check: feedback on hour-long runs
 
 
 def split_users(subjects, fraction: float, seed: int) -> np.ndarray:
@@ -77,6 +80,10 @@ def make_callback(X, n, subjects, every: int, patience: int, gallery: int):
             else:
                 self.waited += 1
                 trainer.should_stop = self.waited >= patience
+            log.info("typenet step %d: train loss %s, validation EER %.2f %% (best %.2f %% at "
+                     "step %d, %d/%d checks without a new best)", step,
+                     "-" if loss is None else f"{loss:.4f}", 100 * eer, 100 * self.best,
+                     self.best_step, self.waited, patience)  # fmt: skip
 
         def on_train_batch_end(self, trainer, module, outputs, *args):
             loss = outputs["loss"] if isinstance(outputs, dict) else outputs

@@ -32,12 +32,13 @@ def test_open_set_eer_is_zero_for_separated_users_and_half_for_noise():
     assert 0.25 < noise < 0.75
 
 
-def test_fit_with_validation_records_the_curve_and_stops_early(tmp_path):
+def test_fit_with_validation_records_the_curve_and_stops_early(tmp_path, caplog):
     seqs, subj = tiny()
     est = TypeNet(sequence_length=10, batch_size=8, epochs=50, steps_per_epoch=2,
                   accelerator="cpu", progress=False, val_fraction=0.34, val_every=1,
                   val_patience=2)  # fmt: skip
-    est.fit(seqs, subj)
+    with caplog.at_level("INFO", logger="incumbent.baselines.typenet_validation"):
+        est.fit(seqs, subj)
     info = est.training_info_
     assert info["val_users"] == 2 and info["train_subjects"] == 4
     curve = info["learning_curve"]
@@ -45,5 +46,9 @@ def test_fit_with_validation_records_the_curve_and_stops_early(tmp_path):
     assert all(np.isfinite(h["train_loss"]) for h in curve)  # mean loss since the last check
     assert info["best_val_eer"] == min(h["val_eer"] for h in curve)
     assert info["steps"] < 100  # patience 2 stopped it before 50 epochs x 2 steps
+    # one log line per check, so a long run without a progress bar still shows its curve
+    lines = [r.getMessage() for r in caplog.records if "validation EER" in r.getMessage()]
+    assert len(lines) == len(curve)
+    assert lines[-1].endswith("2/2 checks without a new best)")  # the patience rule stopped it
     png = tv.plot_learning_curve(curve, tmp_path / "curve.png", title="tiny")
     assert png.stat().st_size > 1000
