@@ -11,8 +11,9 @@ over the training participants on top of the embedding). Verification score = mi
 mean Euclidean distance between the query embedding and the G gallery embeddings.
 
 Deviations: far fewer training participants (1,829 vs 68,000, of which the recorded run
-holds 10 % out as validation users for early stopping, ``val_fraction``) and far fewer
-steps (CPU budget; see the record's ``run_info``); Adam at lr 1e-3, chosen by a sweep on
+holds 10 % out as validation users for early stopping, ``val_fraction``); training ends
+by early stopping on their EER instead of after the paper's fixed 30,000 steps (the
+record's ``run_info`` has the steps run); Adam at lr 1e-3, chosen by a sweep on
 the validation users (``experiments/typenet_lr_sweep.py``; the paper's 0.05 collapsed the
 embeddings there); padded steps are masked (the state is carried through them, as a
 Keras ``Masking`` layer would) rather than fed as zeros; recurrent dropout is a Bernoulli
