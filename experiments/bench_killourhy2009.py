@@ -11,7 +11,9 @@
    (fit + score, 51 subjects) and the per-subject metrics; wall time per detector.
 
 Also prints the load average: on a shared 2-core machine other processes inflate both.
-Needs the real data (``INCUMBENT_DATA`` or ``paths.data_dir``).
+Needs the real data (``INCUMBENT_DATA`` or ``paths.data_dir``). ``--out FILE`` writes the
+measurement (docs/benchmarks.md's table is generated from
+``experiments/measurements/killourhy2009_runtime.json``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def whole_command(results: str, overrides: list[str]) -> float:
+def whole_command(results: str, overrides: list[str]) -> dict:
     env = {**os.environ, "INCUMBENT_RESULTS": results}
     cmd = [sys.executable, "run.py", "experiment=killourhy2009", "force=true",
            f"hydra.sweep.dir={Path(results) / 'sweep'}", *overrides]  # fmt: skip
@@ -52,10 +54,11 @@ def whole_command(results: str, overrides: list[str]) -> float:
             f"    {r['baseline']:<30} {r['wall_time_s']:6.2f} s  EER {r['metrics']['eer_mean']:.4f}"
         )
     print((Path(results) / "sweep" / "reproduction.md").read_text())
-    return wall
+    return {"wall_s": round(wall, 2), "cpu_s": round(use.ru_utime + use.ru_stime, 2),
+            "peak_rss_mib": round(use.ru_maxrss / 1024), "records": len(recs)}  # fmt: skip
 
 
-def in_process(overrides: list[str]) -> float:
+def in_process(overrides: list[str]) -> dict:
     from hydra import compose, initialize_config_dir
     from hydra.utils import instantiate
     from sklearn.base import clone
@@ -72,11 +75,13 @@ def in_process(overrides: list[str]) -> float:
     dataset = instantiate(cfgs[0].dataset.loader)
     protocol = instantiate(cfgs[0].protocol)
     print(f"in-process: data loaded once in {time.perf_counter() - t0:.2f} s")
+    per_detector = {}
     for cfg in cfgs:
         t, c = time.perf_counter(), time.process_time()
         template = seeded(instantiate(cfg.baseline.estimator), cfg.seed)
         scores = protocol.run(dataset, lambda: clone(template), progress=False)  # noqa: B023
         eer = metrics.aggregate(metrics.per_subject(scores))["eer_mean"]
+        per_detector[cfg.baseline.name] = round(time.perf_counter() - t, 3)
         print(
             f"    {cfg.baseline.name:<30} {time.perf_counter() - t:6.2f} s "
             f"(CPU {time.process_time() - c:5.2f} s)  EER {eer:.4f}"
@@ -85,20 +90,48 @@ def in_process(overrides: list[str]) -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  in-process total {wall:.1f} s, CPU {cpu:.1f} s (14 detectors + load), "
           f"peak RSS {peak:.0f} MiB")  # fmt: skip
-    return wall
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mib": round(peak),
+            "detectors": len(cfgs), "per_detector_wall_s": per_detector}  # fmt: skip
+
+
+def table_rows(whole: dict, inproc: dict | None) -> list[list[str]]:
+    rows = []
+    if inproc:
+        slow = sorted(inproc["per_detector_wall_s"].items(), key=lambda kv: -kv[1])
+        rows.append([f"in-process: data loaded once, {inproc['detectors']} x (fit + score 51 "
+                     "subjects + metrics)", f"**{inproc['wall_s']:.1f} s**",
+                     f"{inproc['cpu_s']:.1f} s", f"{inproc['peak_rss_mib']} MiB"])  # fmt: skip
+        rows.append(["in-process, slowest detectors: " + ", ".join(
+            f"{name} {t:.2f} s" for name, t in slow[:3]) + f"; fastest {slow[-1][1]:.2f} s",
+            "", "", ""])  # fmt: skip
+    rows.append([f"whole command, `run.py experiment=killourhy2009 force=true` (Hydra start-up, "
+                 f"{whole['records']} jobs each loading data and writing a record, the report)",
+                 f"{whole['wall_s']:.1f} s", f"{whole['cpu_s']:.1f} s",
+                 f"{whole['peak_rss_mib']} MiB"])  # fmt: skip
+    return rows
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", help="results folder (default: a fresh temporary one)")
     ap.add_argument("--no-in-process", action="store_true", help="skip part 2")
+    ap.add_argument("--out", help="write the measurement JSON here")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides, e.g. paths.data_dir=...")
     args = ap.parse_args()
-    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (1 min) at start")
-    whole_command(args.results or tempfile.mkdtemp(prefix="incumbent-km09-"), args.overrides)
-    if not args.no_in_process:
-        in_process(["progress=false", *args.overrides])
+    load = os.getloadavg()[0]
+    print(f"{os.cpu_count()} CPUs, load average {load:.1f} (1 min) at start")
+    whole = whole_command(args.results or tempfile.mkdtemp(prefix="incumbent-km09-"),
+                          args.overrides)  # fmt: skip
+    inproc = None if args.no_in_process else in_process(["progress=false", *args.overrides])
     print(f"load average {os.getloadavg()[0]:.1f} (1 min) at end")
+    if args.out:
+        from incumbent.reports import measurement_tables
+
+        out = measurement_tables.write(
+            args.out, command="python experiments/bench_killourhy2009.py", load_at_start=load,
+            columns=["what", "wall", "CPU", "peak RSS"], rows=table_rows(whole, inproc),
+            values={"whole_command": whole, "in_process": inproc})  # fmt: skip
+        print(f"measurement: {out}")
     return 0
 
 
