@@ -1,0 +1,37 @@
+"""Benchmark tables in docs/ are generated from the committed measurement files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from incumbent import ROOT
+from incumbent.reports import measurement_tables as mt
+
+
+def test_docs_measurement_tables_are_fresh():
+    pages = [p for p in (ROOT / "docs").glob("*.md") if "GENERATED-MEASUREMENT" in p.read_text()]
+    assert pages, "no generated measurement table in docs/"
+    for page in pages:
+        text = page.read_text()
+        assert mt.regenerate(text) == text, (
+            f"{page.name} is stale: python -m incumbent.reports.measurement_tables"
+        )
+
+
+def test_a_table_follows_its_measurement_file(tmp_path):
+    mt.write(tmp_path / "demo.json", command="python bench.py", columns=["what", "wall"],
+             rows=[["all", "1.0 s"]], values={"wall_s": 1.0}, load_at_start=0.5)  # fmt: skip
+    page = ("intro\n<!-- BEGIN GENERATED-MEASUREMENT demo -->\nhand-typed\n"
+            "<!-- END GENERATED-MEASUREMENT -->\nafter\n")  # fmt: skip
+    fresh = mt.regenerate(page, tmp_path)
+    assert "hand-typed" not in fresh and "| all | 1.0 s |" in fresh
+    assert "`python bench.py`" in fresh and "1-min load average 0.5 at the start" in fresh
+    assert fresh.startswith("intro\n") and fresh.endswith("after\n")
+    m = json.loads((tmp_path / "demo.json").read_text())
+    m["rows"] = [["all", "2.0 s"]]  # a new measurement makes the page stale
+    (tmp_path / "demo.json").write_text(json.dumps(m))
+    assert mt.regenerate(fresh, tmp_path) != fresh
+    with pytest.raises(FileNotFoundError, match="no measurement 'gone'"):
+        mt.regenerate(page.replace("demo", "gone"), tmp_path)
