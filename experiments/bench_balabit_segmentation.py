@@ -6,7 +6,9 @@ Each measurement runs in a fresh subprocess (modules imported before the clock s
 parsing included, from the CSV files to the feature table) and reports wall time, CPU time and peak RSS; the best of ``--repeats``
 runs is kept. ``--reference`` is a checkout of ``github.com/margitantal68/mouse2`` (not
 part of this repository); its ``rawdata2actions.processSession1`` is run on every session
-with its console output discarded. Writes ``results/bench_balabit_segmentation.json``.
+with its console output discarded. ``--out`` writes the measurement (docs/benchmarks.md's
+table is generated from ``experiments/measurements/balabit_segmentation_runtime.json``);
+both implementations are timed in the same run, so their ratio is what compares.
 """
 
 from __future__ import annotations
@@ -90,23 +92,44 @@ def main() -> None:
     ap.add_argument("--reference", default=None, help="checkout of margitantal68/mouse2")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--reference-repeats", type=int, default=1)
-    ap.add_argument("--published-reference-s", type=float, default=12.2,
-                    help="the reference time stated in the issue (s)")  # fmt: skip
-    ap.add_argument("--out", default=str(ROOT / "results" / "bench_balabit_segmentation.json"))
+    ap.add_argument("--out", help="write the measurement JSON here")
     ap.add_argument("--worker", choices=["ours", "reference"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         return worker(args)
-    result = {"ours": measure("ours", args), "load_avg_1min": os.getloadavg()[0],
-              "cpus": os.cpu_count()}  # fmt: skip
+    load = os.getloadavg()[0]
+    result = {"ours": measure("ours", args)}
     if args.reference:
         result["reference"] = measure("reference", args)
         result["speedup_wall"] = result["reference"]["wall_s"] / result["ours"]["wall_s"]
         result["speedup_cpu"] = result["reference"]["cpu_s"] / result["ours"]["cpu_s"]
-    result["speedup_vs_published"] = args.published_reference_s / result["ours"]["wall_s"]
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2, default=str))
     print(json.dumps(result, indent=2, default=str))
+    if args.out:
+        from incumbent.reports import measurement_tables
+
+        out = measurement_tables.write(
+            args.out, command="python experiments/bench_balabit_segmentation.py --reference "
+            "<mouse2 checkout>", load_at_start=load, columns=["implementation", "wall", "CPU",
+            "peak RSS"], rows=table_rows(result, args), values=result)  # fmt: skip
+        print(f"measurement: {out}")
+
+
+def table_rows(result: dict, args) -> list[list[str]]:
+    def row(name, r, best):
+        return [name, f"{r['wall_s']:.2f} s" + best, f"{r['cpu_s']:.2f} s",
+                f"{r['peak_rss_mib']:.0f} MiB"]  # fmt: skip
+
+    rows = []
+    if "reference" in result:
+        best = f" (best of {args.reference_repeats})" if args.reference_repeats > 1 else ""
+        rows.append(row("authors' code (`rawdata2actions.processSession1`)",
+                        result["reference"], best))  # fmt: skip
+    rows.append(row("ours (pyarrow parse, numpy segmentation + features)", result["ours"],
+                    f" (best of {args.repeats})"))  # fmt: skip
+    if "reference" in result:
+        rows.append(["speed-up", f"**{result['speedup_wall']:.1f}x**",
+                     f"**{result['speedup_cpu']:.1f}x**", ""])  # fmt: skip
+    return rows
 
 
 if __name__ == "__main__":

@@ -62,12 +62,15 @@ def table(name: str, folder: Path = MEASUREMENTS) -> str:
     if not file.exists():
         raise FileNotFoundError(f"no measurement {name!r}: {file} does not exist")
     m = json.loads(file.read_text())
-    sha = (m.get("git") or {}).get("sha") or "unknown"
+    git = m.get("git") or {}
+    sha = (git.get("sha") or "unknown")[:7] + (
+        " with uncommitted changes" if git.get("dirty") else ""
+    )
     start, end = m["load_average_1min"]
     lines = [
         f"_Generated from `experiments/measurements/{name}.json` by "
         "`incumbent.reports.measurement_tables`; do not edit. Measured by "
-        f"`{m['command']}` at commit {sha[:7]} on {m['finished'][:10]}, {m['cpus']} CPUs, "
+        f"`{m['command']}` at commit {sha} on {m['finished'][:10]}, {m['cpus']} CPUs, "
         f"1-min load average {start:.1f} at the start and {end:.1f} at the end._",
         "",
         "| " + " | ".join(m["columns"]) + " |",
