@@ -14,12 +14,16 @@ Every value is checked against an independent implementation built on scikit-lea
 are compared with it at their thresholds) and the K&M EER; for the ROCCH EER,
 the ROC of PAV-calibrated scores (``IsotonicRegression``), which is the ROC convex
 hull (Fawcett & Niculescu-Mizil, Machine Learning 68, 2007).
+
+``--out FILE`` writes the measurement (docs/benchmarks.md's table is generated from
+``experiments/measurements/metrics_at_scale.json``).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import time
 import tracemalloc
@@ -95,7 +99,9 @@ def main() -> None:
     ap.add_argument("--genuine-share", type=float, default=0.1)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-check", action="store_true", help="skip the sklearn cross-check")
+    ap.add_argument("--out", help="write the measurement JSON here")
     args = ap.parse_args()
+    load, results = os.getloadavg()[0], []
     print(f"genuine share {args.genuine_share}; time = best of {args.repeat}; memory = "
           "tracemalloc peak incl. result")  # fmt: skip
     print(f"{'n':>9} {'function':<10} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}  check")
@@ -109,18 +115,19 @@ def main() -> None:
                          ("roc@1000", lambda g, i: M.roc(g, i, n_points=1000)),
                          ("det@1000", lambda g, i: M.det(g, i, n_points=1000))]:  # fmt: skip
             wall, cpu, peak, out = measure(fn, g, i, repeat=args.repeat)
-            check = "-"
+            check, ok = "-", None
             if ref is not None:
                 if name == "eer_km":
                     want = crossing_eer(ref[1], ref[2])
-                    check = f"sklearn {want:.10f} {'==' if out == want else '!='} {out:.10f}"
+                    ok = out == want
+                    check = f"sklearn {want:.10f} {'==' if ok else '!='} {out:.10f}"
                 elif name == "eer_rocch":
                     want = sk_eer_rocch(g, i)
                     ok = abs(out - want) <= 1e-12
                     check = f"PAV {want:.10f} {'~=' if ok else '!='} {out:.10f}"
                 elif name == "roc":
-                    same = all(np.array_equal(a, b) for a, b in zip(out, ref, strict=True))
-                    check = f"sklearn roc_curve {'identical' if same else 'DIFFERS'}"
+                    ok = all(np.array_equal(a, b) for a, b in zip(out, ref, strict=True))
+                    check = f"sklearn roc_curve {'identical' if ok else 'DIFFERS'}"
                 elif name.endswith("@1000"):
                     # the sklearn ROC point reached at each sampled threshold t is the one
                     # with the smallest sklearn threshold >= t
@@ -130,22 +137,57 @@ def main() -> None:
                         from scipy.special import ndtri
 
                         want_fmr, want_fnmr = ndtri(want_fmr), ndtri(want_fnmr)
-                    same = np.array_equal(out[1], want_fmr) and np.allclose(
+                    ok = np.array_equal(out[1], want_fmr) and np.allclose(
                         out[2], want_fnmr, rtol=1e-12, atol=1e-15
                     )
-                    check = f"sampled sklearn roc_curve {'identical' if same else 'DIFFERS'}"
+                    check = f"sampled sklearn roc_curve {'identical' if ok else 'DIFFERS'}"
                 else:
                     from scipy.stats import norm
 
                     with np.errstate(divide="ignore"):
                         want = (norm.ppf(ref[1]), norm.ppf(ref[2]))
-                    same = all(np.allclose(a, b, rtol=1e-12, atol=0) or np.array_equal(a, b)
-                               for a, b in zip(out[1:], want, strict=True))  # fmt: skip
-                    check = f"norm.ppf(roc_curve) {'identical' if same else 'DIFFERS'}"
+                    ok = all(np.allclose(a, b, rtol=1e-12, atol=0) or np.array_equal(a, b)
+                             for a, b in zip(out[1:], want, strict=True))  # fmt: skip
+                    check = f"norm.ppf(roc_curve) {'identical' if ok else 'DIFFERS'}"
             print(f"{n:>9} {name:<10} {wall:>8.3f} {cpu:>8.3f} {peak / MiB:>9.1f}  {check}",
                   flush=True)  # fmt: skip
+            results.append({"n": n, "function": name, "wall_s": wall, "cpu_s": cpu,
+                            "peak_mib": peak / MiB, "check_ok": None if ok is None else bool(ok)})  # fmt: skip
             del out
         del ref
+    if args.out:
+        from incumbent.reports import measurement_tables
+
+        out = measurement_tables.write(
+            args.out, command=f"python experiments/bench_metrics.py --repeat {args.repeat}",
+            load_at_start=load, columns=["scores", "function", "wall s", "CPU s", "peak MiB",
+            "check"], rows=table_rows(results), values={"genuine_share": args.genuine_share,
+            "repeat": args.repeat, "results": results})  # fmt: skip
+        print(f"measurement: {out}")
+
+
+PAIRS = [("eer_km", "eer_rocch", "eer_km / eer_rocch", "equal"),
+         ("roc", "det", "roc / det (every distinct score)", "identical"),
+         ("roc@1000", "det@1000", "roc / det (`n_points=1000`)", "identical")]  # fmt: skip
+
+
+def _num(x: float) -> str:
+    return f"{x:.3f}" if x < 1 else f"{x:.2f}" if x < 100 else f"{x:.0f}"
+
+
+def table_rows(results: list[dict]) -> list[list[str]]:
+    """The docs table: two functions per row (the EERs, the full curves, the sampled ones)."""
+    by = {(r["n"], r["function"]): r for r in results}
+    rows = []
+    for n in sorted({r["n"] for r in results}):
+        for a, b, label, word in PAIRS:
+            ra, rb = by[(n, a)], by[(n, b)]
+            checks = [word if r["check_ok"] else "-" if r["check_ok"] is None else "DIFFERS"
+                      for r in (ra, rb)]  # fmt: skip
+            rows.append([f"10^{len(str(n)) - 1}", label,
+                         *(f"{_num(ra[k])} / {_num(rb[k])}" for k in ("wall_s", "cpu_s", "peak_mib")),
+                         checks[0] if checks[0] == checks[1] else " / ".join(checks)])  # fmt: skip
+    return rows
 
 
 if __name__ == "__main__":
