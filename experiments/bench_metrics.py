@@ -117,7 +117,7 @@ def main() -> None:
                          ("det@1000", lambda g, i: M.det(g, i, n_points=1000))]:  # fmt: skip
             wall, cpu, peak, out = measure(fn, g, i, repeat=args.repeat)
             check, ok = "-", None
-            if ref is not None:
+            if ref is not None and name != "sort":  # the sort has nothing to check
                 if name == "eer_km":
                     want = crossing_eer(ref[1], ref[2])
                     ok = out == want
