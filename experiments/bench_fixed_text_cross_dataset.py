@@ -6,8 +6,8 @@ Runs ``python run.py experiment=fixed_text_cross_dataset force=true`` in a child
 process (so nothing is skipped by the resume rule), into a fresh temporary results
 folder unless ``--results`` is given, then prints the wall time, the child's peak
 memory and the generated table. Needs the real data (``INCUMBENT_DATA``). With ``--out``
-the measurement is written as JSON (with the kit's git state and the load average), the
-record behind any runtime quoted in docs/datasets.md:
+the measurement is written (``incumbent.reports.measurement_tables``; docs/datasets.md's
+runtime table is generated from it):
 
     python experiments/bench_fixed_text_cross_dataset.py \\
         --out experiments/measurements/fixed_text_cross_dataset_runtime.json
@@ -16,7 +16,6 @@ record behind any runtime quoted in docs/datasets.md:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import subprocess
@@ -38,9 +37,9 @@ def main() -> int:
     env = {**os.environ, "INCUMBENT_RESULTS": str(results)}
     cmd = [sys.executable, "run.py", "experiment=fixed_text_cross_dataset", "force=true",
            *args.overrides]  # fmt: skip
-    from incumbent.running.provenance import kit_git_state
+    from incumbent.reports import measurement_tables
 
-    git = kit_git_state()  # before the run: a commit made meanwhile must not be credited
+    started = measurement_tables.start()  # before the run: its commit, not a later one
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -56,13 +55,15 @@ def main() -> int:
     print(f"wall time: {wall:.1f} s, peak memory (child): {peak_mib:.0f} MiB, "
           f"CPUs: {os.cpu_count()}")  # fmt: skip
     if args.out:
-        facts = {"command": " ".join(["python", *cmd[1:]]),  # no machine path
-                 "runs": jobs, "exit_status": proc.returncode,
-                 "wall_s": round(wall, 1), "peak_rss_mib_child": round(peak_mib),
-                 "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),
-                 "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                 "git": git}  # fmt: skip
-        Path(args.out).write_text(json.dumps(facts, indent=2) + "\n")
+        values = {"runs": jobs, "exit_status": proc.returncode, "wall_s": round(wall, 1),
+                  "peak_rss_mib_child": round(peak_mib)}  # fmt: skip
+        row = [f"`{' '.join(['python', *cmd[1:]])}` (Hydra multirun, one record per run)",
+               str(jobs), str(proc.returncode), f"{wall:.1f} s", f"{peak_mib:.0f} MiB"]  # fmt: skip
+        out = measurement_tables.write(
+            args.out, started, command="python experiments/bench_fixed_text_cross_dataset.py",
+            columns=["command", "runs", "exit status", "wall", "peak RSS (child)"], rows=[row],
+            values=values)  # fmt: skip
+        print(f"measurement: {out}")
     return proc.returncode
 
 

@@ -118,17 +118,18 @@ def main() -> int:
     ap.add_argument("--out", help="write the measurement JSON here")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides, e.g. paths.data_dir=...")
     args = ap.parse_args()
-    load = os.getloadavg()[0]
-    print(f"{os.cpu_count()} CPUs, load average {load:.1f} (1 min) at start")
+    from incumbent.reports import measurement_tables
+
+    started = measurement_tables.start()
+    print(f"{os.cpu_count()} CPUs, load average {started['load_average_1min']:.1f} (1 min) "
+          "at start")  # fmt: skip
     whole = whole_command(args.results or tempfile.mkdtemp(prefix="incumbent-km09-"),
                           args.overrides)  # fmt: skip
     inproc = None if args.no_in_process else in_process(["progress=false", *args.overrides])
     print(f"load average {os.getloadavg()[0]:.1f} (1 min) at end")
     if args.out:
-        from incumbent.reports import measurement_tables
-
         out = measurement_tables.write(
-            args.out, command="python experiments/bench_killourhy2009.py", load_at_start=load,
+            args.out, started, command="python experiments/bench_killourhy2009.py",
             columns=["what", "wall", "CPU", "peak RSS"], rows=table_rows(whole, inproc),
             values={"whole_command": whole, "in_process": inproc})  # fmt: skip
         print(f"measurement: {out}")

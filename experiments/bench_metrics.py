@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 import time
 import tracemalloc
@@ -101,7 +100,9 @@ def main() -> None:
     ap.add_argument("--no-check", action="store_true", help="skip the sklearn cross-check")
     ap.add_argument("--out", help="write the measurement JSON here")
     args = ap.parse_args()
-    load, results = os.getloadavg()[0], []
+    from incumbent.reports import measurement_tables
+
+    started, results = measurement_tables.start(), []
     print(f"genuine share {args.genuine_share}; time = best of {args.repeat}; memory = "
           "tracemalloc peak incl. result")  # fmt: skip
     print(f"{'n':>9} {'function':<10} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}  check")
@@ -157,11 +158,9 @@ def main() -> None:
             del out
         del ref
     if args.out:
-        from incumbent.reports import measurement_tables
-
         out = measurement_tables.write(
-            args.out, command=f"python experiments/bench_metrics.py --repeat {args.repeat}",
-            load_at_start=load, columns=["scores", "function", "wall s", "CPU s", "peak MiB",
+            args.out, started, command=f"python experiments/bench_metrics.py --repeat {args.repeat}",
+            columns=["scores", "function", "wall s", "CPU s", "peak MiB",
             "check"], rows=table_rows(results), values={"genuine_share": args.genuine_share,
             "repeat": args.repeat, "results": results})  # fmt: skip
         print(f"measurement: {out}")

@@ -10,6 +10,11 @@ from incumbent import ROOT
 from incumbent.reports import measurement_tables as mt
 
 
+def test_start_takes_the_checkout_state_before_timing():
+    started = mt.start()
+    assert set(started) == {"git", "load_average_1min"} and "sha" in started["git"]
+
+
 def test_docs_measurement_tables_are_fresh():
     pages = [p for p in (ROOT / "docs").glob("*.md") if "GENERATED-MEASUREMENT" in p.read_text()]
     assert pages, "no generated measurement table in docs/"
@@ -21,13 +26,16 @@ def test_docs_measurement_tables_are_fresh():
 
 
 def test_a_table_follows_its_measurement_file(tmp_path):
-    mt.write(tmp_path / "demo.json", command="python bench.py", columns=["what", "wall"],
-             rows=[["all", "1.0 s"]], values={"wall_s": 1.0}, load_at_start=0.5)  # fmt: skip
+    # the state at the start is what the file keeps (a later commit is not credited)
+    started = {"git": {"sha": "0123456789abc", "dirty": True}, "load_average_1min": 0.5}
+    mt.write(tmp_path / "demo.json", started, command="python bench.py", columns=["what", "wall"],
+             rows=[["all", "1.0 s"]], values={"wall_s": 1.0})  # fmt: skip
     page = ("intro\n<!-- BEGIN GENERATED-MEASUREMENT demo -->\nhand-typed\n"
             "<!-- END GENERATED-MEASUREMENT -->\nafter\n")  # fmt: skip
     fresh = mt.regenerate(page, tmp_path)
     assert "hand-typed" not in fresh and "| all | 1.0 s |" in fresh
     assert "`python bench.py`" in fresh and "1-min load average 0.5 at the start" in fresh
+    assert "at commit 0123456 with uncommitted changes" in fresh
     assert fresh.startswith("intro\n") and fresh.endswith("after\n")
     m = json.loads((tmp_path / "demo.json").read_text())
     m["rows"] = [["all", "2.0 s"]]  # a new measurement makes the page stale

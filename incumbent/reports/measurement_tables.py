@@ -1,9 +1,9 @@
 """Benchmark tables in docs/, generated from the committed measurement files.
 
-A benchmark script measures on the real data and writes what it measured, with the
-machine's state, to ``experiments/measurements/<name>.json`` (:func:`write`: the values,
-a table of formatted cells, the command, commit, CPUs and load average). A docs page
-holds the table between::
+A benchmark script takes the machine's state with :func:`start` before timing anything,
+measures on the real data, then :func:`write` stores ``experiments/measurements/<name>.json``:
+the values, a table of formatted cells, the command, the commit, CPUs and load average.
+A docs page holds the table between::
 
     <!-- BEGIN GENERATED-MEASUREMENT <name> -->
     <!-- END GENERATED-MEASUREMENT -->
@@ -26,7 +26,7 @@ from typing import Any
 
 from incumbent import ROOT
 from incumbent.reports.papers import rewrite_page
-from incumbent.running.records import git_state
+from incumbent.running.provenance import kit_git_state
 
 MEASUREMENTS = ROOT / "experiments" / "measurements"
 BLOCK = re.compile(
@@ -36,17 +36,28 @@ BLOCK = re.compile(
 )
 
 
-def write(path: str | Path, *, command: str, columns: list[str], rows: list[list[str]],
-          values: dict[str, Any], load_at_start: float) -> Path:  # fmt: skip
+def start() -> dict[str, Any]:
+    """The state a measurement starts in, taken before anything is timed: the checkout's
+    commit (a commit made during a long benchmark must not be credited with it, as for
+    records) and the 1-min load average."""
+    return {"git": kit_git_state(), "load_average_1min": os.getloadavg()[0]}
+
+
+def write(path: str | Path, started: dict[str, Any], *, command: str, columns: list[str],
+          rows: list[list[str]], values: dict[str, Any]) -> Path:  # fmt: skip
     """One measurement file: the raw ``values``, the table (formatted cells), the command
-    that made it and the state it was made in (commit, CPUs, 1-min load average)."""
+    that made it and the state it was made in (:func:`start`'s commit and load average,
+    the load average at the end, the CPUs)."""
     path = Path(path)
     facts = {
         "command": command,
         "finished": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "git": git_state(),
+        "git": started["git"],
         "cpus": os.cpu_count(),
-        "load_average_1min": [round(load_at_start, 2), round(os.getloadavg()[0], 2)],
+        "load_average_1min": [
+            round(started["load_average_1min"], 2),
+            round(os.getloadavg()[0], 2),
+        ],
         "columns": columns,
         "rows": rows,
         "values": values,
